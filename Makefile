@@ -1,0 +1,44 @@
+# Thin wrapper over CMake/CTest. The two commands a fresh machine needs:
+#   make demo   install deps, build, run berth on the default stack
+#   make test   install deps, build, run the whole suite
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo bench format lint docs clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DBERTH_WERROR=ON $(CMAKE_FLAGS)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	$(BUILD)/bin/berth info
+	@echo
+	$(BUILD)/bin/berth plugins ls
+
+bench: build
+	$(BUILD)/benchmarks/berth_benchmarks
+
+docs: build
+	$(BUILD)/bin/berth config reference > docs/stack.md
+
+format:
+	git ls-files '*.cpp' '*.hpp' '*.h' | xargs clang-format -i
+
+lint: configure
+	git ls-files 'core/*.cpp' 'tools/*.cpp' 'plugins/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,95 @@
+#include "config/config_node.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+namespace berth {
+namespace {
+
+Location location_of(const YAML::Mark &mark) {
+  if (mark.is_null()) {
+    return {};
+  }
+  return {mark.line + 1, mark.column + 1};
+}
+
+// Thrown inside this file only; parse_yaml turns it into ParsedDocument.
+struct ConversionError {
+  Location at;
+  std::string message;
+};
+
+ConfigNode convert(const YAML::Node &node) {
+  ConfigNode out;
+  out.at = location_of(node.Mark());
+  switch (node.Type()) {
+  case YAML::NodeType::Undefined:
+  case YAML::NodeType::Null: out.kind = ConfigNode::Kind::null; break;
+  case YAML::NodeType::Scalar:
+    out.kind = ConfigNode::Kind::scalar;
+    out.scalar = node.Scalar();
+    out.plain = node.Tag() != "!"; // yaml-cpp tags quoted scalars "!"
+    break;
+  case YAML::NodeType::Sequence:
+    out.kind = ConfigNode::Kind::sequence;
+    for (const auto &item : node) {
+      out.items.push_back(convert(item));
+    }
+    break;
+  case YAML::NodeType::Map: {
+    out.kind = ConfigNode::Kind::map;
+    std::set<std::string> seen;
+    for (const auto &pair : node) {
+      const auto key_at = location_of(pair.first.Mark());
+      if (!pair.first.IsScalar()) {
+        throw ConversionError{key_at, "keys must be plain strings"};
+      }
+      const auto &key = pair.first.Scalar();
+      if (!seen.insert(key).second) {
+        throw ConversionError{key_at, "duplicate key '" + key + "'"};
+      }
+      out.entries.push_back(MapEntry{key, key_at, convert(pair.second)});
+    }
+    break;
+  }
+  }
+  return out;
+}
+
+} // namespace
+
+const ConfigNode *ConfigNode::find(std::string_view key) const noexcept {
+  for (const auto &entry : entries) {
+    if (entry.key == key) {
+      return &entry.value;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view describe_kind(const ConfigNode &node) noexcept {
+  switch (node.kind) {
+  case ConfigNode::Kind::null: return "nothing";
+  case ConfigNode::Kind::scalar: return "a value";
+  case ConfigNode::Kind::sequence: return "a list";
+  case ConfigNode::Kind::map: return "a mapping";
+  }
+  return "nothing";
+}
+
+ParsedDocument parse_yaml(const std::string &text) {
+  ParsedDocument doc;
+  try {
+    doc.root = convert(YAML::Load(text));
+  } catch (const YAML::Exception &e) {
+    doc.error = "invalid YAML: " + e.msg;
+    doc.error_at = location_of(e.mark);
+  } catch (const ConversionError &e) {
+    doc.error = e.message;
+    doc.error_at = e.at;
+  }
+  return doc;
+}
+
+} // namespace berth

@@ -1,0 +1,54 @@
+// A parsed YAML document that remembers where every value came from.
+//
+// yaml-cpp stays inside config_node.cpp; the validator and everything after
+// it work on this small tree, which also makes duplicate keys detectable
+// (yaml-cpp silently keeps one of them).
+#pragma once
+
+#include <berth/sdk/result.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth {
+
+struct Location {
+  int line = 0;   // 1-based; 0 when unknown
+  int column = 0; // 1-based
+};
+
+struct MapEntry;
+
+struct ConfigNode {
+  enum class Kind { null, scalar, sequence, map };
+
+  Kind kind = Kind::null;
+  std::string scalar;
+  bool plain = true; // unquoted scalar: may be read as a bool or number
+  std::vector<ConfigNode> items;
+  std::vector<MapEntry> entries;
+  Location at;
+
+  [[nodiscard]] const ConfigNode *find(std::string_view key) const noexcept;
+  [[nodiscard]] bool is_map() const noexcept { return kind == Kind::map; }
+};
+
+struct MapEntry {
+  std::string key;
+  Location key_at;
+  ConfigNode value;
+};
+
+// "a mapping", "a list", "a value", "nothing": for type errors.
+std::string_view describe_kind(const ConfigNode &node) noexcept;
+
+struct ParsedDocument {
+  ConfigNode root;
+  std::string error; // "LINE:COL: message" position prefix excluded; empty if ok
+  Location error_at;
+};
+
+ParsedDocument parse_yaml(const std::string &text);
+
+} // namespace berth

@@ -1,0 +1,22 @@
+// One problem found in a stack file, printed as FILE:LINE:COLUMN: path: message.
+#pragma once
+
+#include "config/config_node.hpp"
+
+#include <string>
+#include <vector>
+
+namespace berth {
+
+struct Diagnostic {
+  std::string file;
+  Location at;
+  std::string path; // key path, "storage.driver"; empty for the whole file
+  std::string message;
+
+  [[nodiscard]] std::string to_string() const;
+};
+
+using Diagnostics = std::vector<Diagnostic>;
+
+} // namespace berth

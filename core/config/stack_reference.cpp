@@ -1,0 +1,137 @@
+#include "config/stack_reference.hpp"
+
+#include "plugin/registry.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace berth {
+namespace {
+
+constexpr const char *kStackSections = R"md(# Stack file reference
+
+A stack file composes plugins into an engine. It is YAML:
+
+```yaml
+apiVersion: berth/v1
+kind: Stack
+root: /var/lib/berth
+plugins: { paths: [/usr/local/lib/berth/plugins] }
+storage: { driver: NAME, options: {} }
+runtime:
+  default: NAME
+  backends:
+    NAME: {}                                  # the plugin of the same name
+    OTHER: { plugin: NAME, options: {} }      # or an explicit plugin
+network:
+  default: NAME
+  networks:
+    - { name: NAME, driver: PLUGIN, options: {} }
+scheduler:
+  profiles:
+    - name: default
+      filters: [PLUGIN, ...]
+      scores: [{ plugin: PLUGIN, weight: 1 }]
+      args: { PLUGIN: { option: value } }
+logging: { level: info, format: text }
+```
+
+berth reads the stack named by `--stack FILE`, else `$BERTH_STACK`, else
+`/etc/berth/stack.yaml`, else its built-in default
+(`examples/stacks/default.yaml`). Check one with `berth config validate FILE`;
+see the effective result, defaults filled in, with `berth config show`.
+
+Every error names the file, line, column and key path, for example
+`stack.yaml:7:11: storage.driver: no storage plugin named 'overlay3' (have: overlay2, vfs)`.
+A stack loads whole or not at all.
+
+## Top-level keys
+
+| key | type | default | meaning |
+|---|---|---|---|
+| `apiVersion` | string | required | must be `berth/v1` |
+| `kind` | string | required | must be `Stack` |
+| `root` | absolute path | `/var/lib/berth` | all engine state; `--root` overrides it |
+| `plugins.paths` | list of directories | `[]` | where to look for plugin libraries (`*.so`), relative to the stack file; berth's own plugin directory is always searched last |
+| `storage` | mapping | none | `driver`: a storage plugin; `options`: its options |
+| `runtime` | mapping | none | `backends`: name to `{plugin, options}`; `default`: one of the names (optional with a single backend) |
+| `network` | mapping | none | `networks`: list of `{name, driver, options}`; `default`: one of the names (optional with a single network) |
+| `scheduler` | mapping | none | `profiles`: list of `{name, filters, scores, args}`; a score's `weight` is 1 to 100 |
+| `logging.level` | string | `info` | `trace`, `debug`, `info`, `warn` or `error`; `--log-level` overrides it |
+| `logging.format` | string | `text` | `text` or `json` (one JSON object per line) |
+
+Every driver section is optional. A command that needs a kind of driver the
+stack does not configure fails with one line naming the missing section.
+)md";
+
+std::string escape_cell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    out += c == '|' ? std::string("\\|") : std::string(1, c);
+  }
+  return out;
+}
+
+std::string default_cell(const OptionSpec &option) {
+  if (!option.default_value) {
+    return "required";
+  }
+  return "`" + escape_cell(option.default_value->dump()) + "`";
+}
+
+std::string type_cell(const OptionSpec &option) {
+  std::string type(option_type_name(option.type));
+  if (!option.choices.empty()) {
+    std::string choices;
+    for (const auto &choice : option.choices) {
+      choices += (choices.empty() ? "" : ", ") + std::string("`") + choice + "`";
+    }
+    type += " (one of " + choices + ")";
+  }
+  return type;
+}
+
+void write_plugin(std::ostringstream &out, const PluginInfo &info) {
+  out << "\n### " << info.name << "\n\n";
+  out << escape_cell(info.description) << " (version " << info.version << ")\n\n";
+  if (info.options.empty()) {
+    out << "No options.\n";
+    return;
+  }
+  out << "| option | type | default | meaning |\n|---|---|---|---|\n";
+  for (const auto &option : info.options) {
+    out << "| `" << option.name << "` | " << type_cell(option) << " | " << default_cell(option)
+        << " | " << escape_cell(option.doc) << " |\n";
+  }
+}
+
+} // namespace
+
+std::string stack_reference_markdown(const PluginRegistry &registry) {
+  std::ostringstream out;
+  out << kStackSections;
+  out << "\n## Plugins\n\nThe options each plugin takes, as loaded by this berth. Regenerate this "
+         "page with\n`berth config reference > docs/stack.md`.\n";
+  for (const auto kind : kAllPluginKinds) {
+    out << "\n## " << kind_name(kind) << " plugins\n";
+    // Skipped plugins are documented too: whether this host can run one
+    // should not change the reference.
+    std::vector<const PluginInfo *> documented;
+    for (const auto &entry : registry.entries()) {
+      if (entry.status != PluginStatus::refused && entry.info->kind == kind) {
+        documented.push_back(&*entry.info);
+      }
+    }
+    std::sort(documented.begin(), documented.end(),
+              [](const auto *a, const auto *b) { return a->name < b->name; });
+    for (const auto *info : documented) {
+      write_plugin(out, *info);
+    }
+    if (documented.empty()) {
+      out << "\nNone loaded.\n";
+    }
+  }
+  return out.str();
+}
+
+} // namespace berth

@@ -1,0 +1,127 @@
+#include "engine/engine.hpp"
+
+#include <cstdlib>
+
+namespace berth {
+namespace {
+
+constexpr const char *kSystemStack = "/etc/berth/stack.yaml";
+
+StackLoad load_stack(const EngineOptions &options) {
+  if (auto file = choose_stack_file(options)) {
+    return read_stack_file(*file);
+  }
+  return parse_stack(builtin_default_stack(), kBuiltinStackName, std::filesystem::current_path());
+}
+
+// The stack's directories first, so a stack can override a built-in plugin
+// by name; the same directory is never searched twice.
+std::vector<std::filesystem::path> search_path(const Stack &stack, const EngineOptions &options) {
+  std::vector<std::filesystem::path> dirs;
+  auto add = [&dirs](const std::filesystem::path &dir) {
+    std::error_code error;
+    auto canonical = std::filesystem::weakly_canonical(dir, error);
+    const auto &key = error ? dir : canonical;
+    if (std::find(dirs.begin(), dirs.end(), key) == dirs.end()) {
+      dirs.push_back(key);
+    }
+  };
+  for (const auto &dir : stack.plugin_paths) {
+    add(dir);
+  }
+  for (const auto &dir : options.builtin_plugin_dirs) {
+    add(dir);
+  }
+  return dirs;
+}
+
+} // namespace
+
+std::optional<std::filesystem::path> choose_stack_file(const EngineOptions &options) {
+  if (options.stack_file) {
+    return options.stack_file;
+  }
+  if (const char *env = std::getenv("BERTH_STACK"); env != nullptr && *env != '\0') {
+    return std::filesystem::path(env);
+  }
+  if (std::filesystem::exists(kSystemStack)) {
+    return std::filesystem::path(kSystemStack);
+  }
+  return std::nullopt;
+}
+
+Engine::Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs)
+    : stack_(std::move(stack)), registry_(std::move(registry)), plugin_dirs_(std::move(dirs)) {}
+
+EngineOpen Engine::open(const EngineOptions &options) {
+  EngineOpen result;
+  auto load = load_stack(options);
+  if (!load.stack) {
+    result.diagnostics = std::move(load.diagnostics);
+    return result;
+  }
+  Stack stack = std::move(*load.stack);
+  if (options.root) {
+    stack.root = std::filesystem::absolute(*options.root);
+  }
+  if (options.log_level) {
+    stack.logging.level = *options.log_level;
+  }
+  configure_logging(stack.logging.level, stack.logging.format);
+  auto dirs = search_path(stack, options);
+  PluginRegistry registry;
+  for (const auto &dir : dirs) {
+    registry.load_directory(dir);
+  }
+  result.diagnostics = resolve_stack(stack, registry);
+  if (result.diagnostics.empty()) {
+    result.engine.reset(new Engine(std::move(stack), std::move(registry), std::move(dirs)));
+  }
+  return result;
+}
+
+sdk::Result<void> Engine::require_section(PluginKind kind) const {
+  const bool configured = [&] {
+    switch (kind) {
+    case PluginKind::storage: return stack_.storage.has_value();
+    case PluginKind::network: return stack_.network.has_value();
+    case PluginKind::runtime: return stack_.runtime.has_value();
+    case PluginKind::scheduler: return stack_.scheduler.has_value();
+    }
+    return false;
+  }();
+  if (configured) {
+    return {};
+  }
+  const std::string section(kind_name(kind));
+  return sdk::make_error(sdk::Errc::invalid_argument,
+                         "the stack has no '" + section +
+                             "' section; add one (see docs/stack.md "
+                             "and examples/stacks/) or pass --stack FILE",
+                         stack_.source);
+}
+
+std::string Engine::chosen_plugin(PluginKind kind) const {
+  switch (kind) {
+  case PluginKind::storage: return stack_.storage ? stack_.storage->plugin : "";
+  case PluginKind::runtime:
+    return stack_.runtime ? stack_.runtime->backends.at(stack_.runtime->default_backend).plugin
+                          : "";
+  case PluginKind::network: {
+    if (!stack_.network) {
+      return "";
+    }
+    for (const auto &network : stack_.network->networks) {
+      if (network.name == stack_.network->default_network) {
+        return network.driver.plugin;
+      }
+    }
+    return "";
+  }
+  case PluginKind::scheduler:
+    return stack_.scheduler ? "profile " + stack_.scheduler->profiles.front().name : "";
+  }
+  return "";
+}
+
+} // namespace berth

@@ -1,0 +1,183 @@
+#include "plugin/registry.hpp"
+
+#include "plugin/handshake.hpp"
+#include "plugin/plugin_library.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace berth {
+
+std::string_view status_name(PluginStatus status) noexcept {
+  switch (status) {
+  case PluginStatus::loaded: return "loaded";
+  case PluginStatus::skipped: return "skipped";
+  case PluginStatus::refused: return "refused";
+  }
+  return "unknown";
+}
+
+std::string PluginEntry::describe_problem() const {
+  if (!file.empty()) {
+    return file.string() + ": " + reason;
+  }
+  return "plugin '" + (info ? info->name : std::string{"?"}) + "': " + reason;
+}
+
+PluginRegistry::PluginRegistry() = default;
+PluginRegistry::~PluginRegistry() = default;
+PluginRegistry::PluginRegistry(PluginRegistry &&) noexcept = default;
+PluginRegistry &PluginRegistry::operator=(PluginRegistry &&) noexcept = default;
+
+void PluginRegistry::load_directory(const std::filesystem::path &dir) {
+  std::error_code error;
+  std::vector<std::filesystem::path> files;
+  for (const auto &item : std::filesystem::directory_iterator(dir, error)) {
+    if (item.path().extension() == ".so" && !item.is_directory()) {
+      files.push_back(item.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto &file : files) {
+    load_file(file);
+  }
+}
+
+namespace {
+
+PluginEntry refused(std::filesystem::path file, std::string reason) {
+  PluginEntry entry;
+  entry.file = std::move(file);
+  entry.status = PluginStatus::refused;
+  entry.reason = std::move(reason);
+  return entry;
+}
+
+// Runs the handshake and the probe; fills status, reason and info.
+void examine(PluginEntry &entry, const berth_plugin_descriptor *descriptor) {
+  auto info = check_descriptor(descriptor);
+  if (!info.ok()) {
+    entry.status = PluginStatus::refused;
+    entry.reason = info.error().message;
+    return;
+  }
+  entry.info = std::move(info).value();
+  entry.info->file = entry.file;
+  entry.descriptor = descriptor;
+  entry.status = PluginStatus::loaded;
+  if (descriptor->probe == nullptr) {
+    return;
+  }
+  std::array<char, 512> reason{};
+  if (descriptor->probe(reason.data(), reason.size()) != BERTH_OK) {
+    entry.status = PluginStatus::skipped;
+    entry.reason = reason.front() != '\0' ? reason.data() : "the plugin gave no reason";
+  }
+}
+
+} // namespace
+
+void PluginRegistry::load_file(const std::filesystem::path &file) {
+  auto library = PluginLibrary::open(file);
+  if (!library.ok()) {
+    admit(refused(file, library.error().message));
+    return;
+  }
+  PluginEntry entry;
+  entry.file = file;
+  examine(entry, (*library)->descriptor());
+  if (entry.status == PluginStatus::loaded) {
+    entry.library = std::move(library).value();
+  }
+  admit(std::move(entry));
+}
+
+void PluginRegistry::add_builtin(const berth_plugin_descriptor *(*entry_point)()) {
+  PluginEntry entry;
+  examine(entry, entry_point());
+  admit(std::move(entry));
+}
+
+void PluginRegistry::admit(PluginEntry entry) {
+  if (entry.info && entry.status != PluginStatus::refused) {
+    if (const auto *owner = find(entry.info->name)) {
+      entry.status = PluginStatus::refused;
+      entry.reason = "duplicate plugin name '" + entry.info->name + "' (already provided by " +
+                     (owner->file.empty() ? std::string{"berth itself"} : owner->file.string()) +
+                     ")";
+      entry.descriptor = nullptr;
+      entry.library.reset();
+    }
+  }
+  entries_.push_back(std::move(entry));
+}
+
+const PluginEntry *PluginRegistry::find(std::string_view name) const noexcept {
+  // A refused duplicate never owns a name: the first plugin to claim it does.
+  for (const auto &entry : entries_) {
+    if (entry.info && entry.info->name == name && entry.descriptor != nullptr) {
+      return &entry;
+    }
+  }
+  for (const auto &entry : entries_) {
+    if (entry.info && entry.info->name == name) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> PluginRegistry::plugin_names(PluginKind kind) const {
+  std::vector<std::string> names;
+  for (const auto &entry : entries_) {
+    if (entry.status != PluginStatus::refused && entry.info->kind == kind) {
+      names.push_back(entry.info->name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+sdk::Result<std::shared_ptr<void>>
+PluginRegistry::create_raw(std::string_view name, std::uint32_t abi_kind,
+                           const nlohmann::json &options,
+                           std::shared_ptr<sdk::HostServices> host) const {
+  const PluginEntry *entry = find(name);
+  if (entry == nullptr) {
+    return sdk::make_error(sdk::Errc::not_found, "no plugin named '" + std::string(name) + "'");
+  }
+  if (entry->status != PluginStatus::loaded) {
+    return sdk::make_error(entry->status == PluginStatus::skipped ? sdk::Errc::unavailable
+                                                                  : sdk::Errc::invalid_argument,
+                           entry->describe_problem());
+  }
+  if (entry->descriptor->kind != abi_kind) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "plugin '" + std::string(name) + "' is a " +
+                               std::string(kind_name(entry->info->kind)) + " plugin");
+  }
+  const auto filled = with_defaults(entry->info->options, options).dump();
+  void *instance = nullptr;
+  std::array<char, 1024> message{};
+  const int rc = entry->descriptor->create(host.get(), filled.c_str(), &instance, message.data(),
+                                           message.size());
+  if (rc != BERTH_OK || instance == nullptr) {
+    PluginEntry failed = *entry;
+    failed.reason =
+        std::string(rc == BERTH_SKIP ? "cannot run on this host: " : "create failed: ") +
+        (message.front() != '\0' ? message.data() : "no reason given");
+    return sdk::make_error(rc == BERTH_SKIP ? sdk::Errc::unavailable : sdk::Errc::internal,
+                           failed.describe_problem());
+  }
+  // The deleter runs the plugin's own destroy and holds the library and the
+  // host services, so neither goes away while the object lives.
+  auto destroy = entry->descriptor->destroy;
+  auto library = entry->library;
+  return std::shared_ptr<void>(instance, [destroy, library, host](void *object) {
+    destroy(object);
+    (void)library;
+    (void)host;
+  });
+}
+
+} // namespace berth

@@ -1,0 +1,119 @@
+#include "store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+namespace berth {
+namespace {
+
+[[noreturn]] void fail(sqlite3 *db, int code, std::string_view doing) {
+  throw SqliteError(std::string(doing) + ": " +
+                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code)),
+                    code);
+}
+
+} // namespace
+
+Statement::Statement(sqlite3 *db, std::string_view sql) : db_(db) {
+  const int rc =
+      sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &statement_, nullptr);
+  if (rc != SQLITE_OK) {
+    fail(db, rc, "sqlite prepare '" + std::string(sql) + "'");
+  }
+}
+
+Statement::~Statement() {
+  sqlite3_finalize(statement_);
+}
+
+Statement &Statement::bind(int index, std::string_view text) {
+  const int rc = sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                                   SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) {
+    fail(db_, rc, "sqlite bind");
+  }
+  return *this;
+}
+
+Statement &Statement::bind(int index, std::int64_t value) {
+  const int rc = sqlite3_bind_int64(statement_, index, value);
+  if (rc != SQLITE_OK) {
+    fail(db_, rc, "sqlite bind");
+  }
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  fail(db_, rc, "sqlite step");
+}
+
+std::string Statement::text(int column) const {
+  const auto *data = sqlite3_column_text(statement_, column);
+  const int size = sqlite3_column_bytes(statement_, column);
+  return data == nullptr
+             ? std::string{}
+             : std::string(reinterpret_cast<const char *>(data), static_cast<std::size_t>(size));
+}
+
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
+
+Database::Database(const std::filesystem::path &path) : path_(path) {
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = "cannot open " + path.string() + ": " +
+                                (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw SqliteError(message, rc);
+  }
+  // Another berth process may hold the write lock for a moment.
+  sqlite3_busy_timeout(db_, 10000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+Database::~Database() {
+  sqlite3_close(db_);
+}
+
+void Database::exec(std::string_view sql) {
+  char *message = nullptr;
+  const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text = message != nullptr ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    throw SqliteError(path_.string() + ": " + text, rc);
+  }
+}
+
+Transaction::Transaction(Database &db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (const SqliteError &) {
+      // Nothing to roll back if SQLite already aborted the transaction.
+    }
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+} // namespace berth

@@ -1,0 +1,91 @@
+// A thin RAII layer over SQLite: one connection, prepared statements, and
+// transactions. Engine state lives in root/berth.db (WAL mode) so that
+// several berth processes can share it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace berth {
+
+// Thrown by this layer; callers in the core turn it into sdk::Error at the
+// boundary they own.
+class SqliteError : public std::runtime_error {
+public:
+  SqliteError(const std::string &what, int code) : std::runtime_error(what), code_(code) {}
+  [[nodiscard]] int code() const noexcept { return code_; }
+
+private:
+  int code_;
+};
+
+class Statement {
+public:
+  Statement(sqlite3 *db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement &) = delete;
+  Statement &operator=(const Statement &) = delete;
+  Statement(Statement &&) = delete;
+  Statement &operator=(Statement &&) = delete;
+
+  Statement &bind(int index, std::string_view text);
+  Statement &bind(int index, std::int64_t value);
+  // Advances to the next row; false when done.
+  bool step();
+  void run() {
+    while (step()) {
+    }
+  }
+  [[nodiscard]] std::string text(int column) const;
+  [[nodiscard]] std::int64_t integer(int column) const;
+
+private:
+  sqlite3 *db_;
+  sqlite3_stmt *statement_ = nullptr;
+};
+
+class Database {
+public:
+  // Opens (creating if needed) the database at path in WAL mode.
+  explicit Database(const std::filesystem::path &path);
+  ~Database();
+  Database(const Database &) = delete;
+  Database &operator=(const Database &) = delete;
+  Database(Database &&) = delete;
+  Database &operator=(Database &&) = delete;
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  [[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
+
+private:
+  sqlite3 *db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+// BEGIN IMMEDIATE on construction (so writers queue on the lock instead of
+// failing mid-transaction); ROLLBACK unless commit() was called.
+class Transaction {
+public:
+  explicit Transaction(Database &db);
+  ~Transaction();
+  Transaction(const Transaction &) = delete;
+  Transaction &operator=(const Transaction &) = delete;
+  Transaction(Transaction &&) = delete;
+  Transaction &operator=(Transaction &&) = delete;
+  void commit();
+
+private:
+  Database &db_;
+  bool done_ = false;
+};
+
+} // namespace berth

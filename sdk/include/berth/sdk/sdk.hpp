@@ -1,0 +1,11 @@
+// Everything a plugin author needs, in one include.
+#pragma once
+
+#include <berth/sdk/host.hpp>
+#include <berth/sdk/network.hpp>
+#include <berth/sdk/plugin.hpp>
+#include <berth/sdk/plugin_abi.h>
+#include <berth/sdk/result.hpp>
+#include <berth/sdk/runtime.hpp>
+#include <berth/sdk/scheduler.hpp>
+#include <berth/sdk/storage.hpp>

@@ -1,0 +1,89 @@
+// Shared pieces of the berth command line: the command table, option
+// parsing with --help on every command, output formats and errors.
+#pragma once
+
+#include "engine/engine.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace berth::cli {
+
+namespace po = boost::program_options;
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1; // the command ran and failed
+inline constexpr int kExitUsage = 2;   // the command line was wrong
+
+// A wrong command line: printed as one line, exit 2.
+class UsageError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// A failure of the command itself: printed as one line, exit 1.
+class CommandError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// What every command receives: the global options and the way to the engine.
+struct Context {
+  EngineOptions engine_options;
+  std::string command_path; // "plugins ls", for messages
+
+  // Opens the engine or throws: stack errors print as they are, exit 1.
+  [[nodiscard]] std::unique_ptr<Engine> open_engine() const;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::function<int(Context &, const std::vector<std::string> &)> run;
+};
+
+// The options every command also accepts (--stack, --root, --log-level).
+po::options_description global_options();
+
+// Applies parsed global options to the context.
+void apply_global_options(const po::variables_map &vm, Context &context);
+
+struct ParsedCommand {
+  po::variables_map vm;
+  bool help_shown = false;
+};
+
+// Parses a command's arguments with its options plus --help and the global
+// options. usage is the synopsis after "berth ", e.g. "plugins ls [OPTIONS]".
+// Each of positionals names one optional positional argument, read back as
+// vm[name].as<std::string>().
+ParsedCommand parse_command(Context &context, const std::vector<std::string> &args,
+                            const std::string &usage, const std::string &summary,
+                            const po::options_description &options,
+                            const std::vector<std::string> &positionals = {});
+
+enum class Format { table, json };
+
+// --format, validated.
+Format format_option(const po::variables_map &vm);
+void add_format_option(po::options_description &options);
+
+// Dispatches to one of subcommands ("plugins ls"); prints the group's help
+// when called bare or with --help.
+int run_group(Context &context, const std::vector<std::string> &args, const std::string &group,
+              const std::string &summary, const std::vector<Command> &subcommands);
+
+// The commands, one function per file in commands/.
+Command version_command();
+Command info_command();
+Command plugins_command();
+Command config_command();
+
+std::string berth_version();
+
+} // namespace berth::cli

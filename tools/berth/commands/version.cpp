@@ -1,0 +1,44 @@
+#include "cli.hpp"
+#include "output.hpp"
+#include "plugin/handshake.hpp"
+
+#include <berth/sdk/plugin_abi.h>
+
+#include <iostream>
+
+namespace berth::cli {
+
+std::string berth_version() {
+  return BERTH_VERSION;
+}
+
+namespace {
+
+int run_version(Context &context, const std::vector<std::string> &args) {
+  po::options_description options("Version options");
+  add_format_option(options);
+  auto parsed = parse_command(context, args, "version [OPTIONS]",
+                              "Print berth's version, its plugin ABI and toolchain.", options);
+  if (parsed.help_shown) {
+    return kExitOk;
+  }
+  const auto abi = std::to_string(BERTH_ABI_MAJOR) + "." + std::to_string(BERTH_ABI_MINOR);
+  if (format_option(parsed.vm) == Format::json) {
+    print_json(
+        std::cout,
+        {{"version", berth_version()}, {"pluginAbi", abi}, {"toolchain", core_toolchain_tag()}});
+    return kExitOk;
+  }
+  std::cout << "berth version " << berth_version() << "\n"
+            << "plugin ABI:   " << abi << "\n"
+            << "toolchain:    " << core_toolchain_tag() << "\n";
+  return kExitOk;
+}
+
+} // namespace
+
+Command version_command() {
+  return {"version", "Print the version, plugin ABI and toolchain", run_version};
+}
+
+} // namespace berth::cli
