@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <string>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -36,18 +37,19 @@ BENCHMARK_CAPTURE(BM_RegistryLoadDirectory, fixtures, BERTH_FIXTURE_PLUGIN_DIR)
 
 // Wall time of a whole `berth plugins ls` process, with the child's CPU time
 // (user + system) reported beside it.
-void BM_PluginsLsProcess(benchmark::State &state) {
+void BM_PluginsLsProcess(benchmark::State &state, const char *stack) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  char berth[] = BERTH_EXECUTABLE;
-  char plugins[] = "plugins";
-  char ls[] = "ls";
-  char *argv[] = {berth, plugins, ls, nullptr};
+  std::string berth = BERTH_EXECUTABLE;
+  std::string stack_flag = std::string("--stack=") + stack;
+  std::string plugins = "plugins";
+  std::string ls = "ls";
+  char *argv[] = {berth.data(), stack_flag.data(), plugins.data(), ls.data(), nullptr};
   double cpu_seconds = 0;
   for (auto _ : state) {
     pid_t pid = 0;
-    if (posix_spawn(&pid, berth, &actions, nullptr, argv, environ) != 0) {
+    if (posix_spawn(&pid, berth.c_str(), &actions, nullptr, argv, environ) != 0) {
       state.SkipWithError("cannot spawn berth");
       break;
     }
@@ -61,6 +63,11 @@ void BM_PluginsLsProcess(benchmark::State &state) {
   state.counters["cpu_ms"] = benchmark::Counter(
       cpu_seconds * 1e3 / static_cast<double>(std::max<std::int64_t>(state.iterations(), 1)));
 }
-BENCHMARK(BM_PluginsLsProcess)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PluginsLsProcess, default_stack, BERTH_SOURCE_STACK)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_PluginsLsProcess, fixture_stack, BERTH_FIXTURE_STACK)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 } // namespace

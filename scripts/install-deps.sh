@@ -24,11 +24,16 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
+# apt-get needs root; use sudo when a developer runs this as themselves.
+sudo=()
 if [ "$(id -u)" -ne 0 ]; then
-  echo "deps: missing ${missing[*]}; run 'make deps' as root (apt-get needs it)" >&2
-  exit 1
+  if ! command -v sudo > /dev/null; then
+    echo "deps: missing ${missing[*]}; run 'make deps' as root (apt-get needs it)" >&2
+    exit 1
+  fi
+  sudo=(sudo)
 fi
 echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"

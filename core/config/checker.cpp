@@ -3,12 +3,22 @@
 #include "util/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace berth {
 
 std::string child_path(const std::string &parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+bool is_valid_object_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || std::isalnum(static_cast<unsigned char>(name[0])) == 0) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
 }
 
 std::string index_path(const std::string &parent, std::size_t index) {

@@ -14,6 +14,8 @@
 namespace berth {
 
 std::string child_path(const std::string &parent, std::string_view key);
+// Names of networks, backends and profiles: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64.
+bool is_valid_object_name(std::string_view name);
 std::string index_path(const std::string &parent, std::size_t index);
 
 class Checker {

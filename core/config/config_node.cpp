@@ -72,8 +72,8 @@ std::string_view describe_kind(const ConfigNode &node) noexcept {
   switch (node.kind) {
   case ConfigNode::Kind::null: return "nothing";
   case ConfigNode::Kind::scalar: return "a value";
-  case ConfigNode::Kind::sequence: return "a list";
-  case ConfigNode::Kind::map: return "a mapping";
+  case ConfigNode::Kind::sequence: return node.items.empty() ? "an empty list" : "a list";
+  case ConfigNode::Kind::map: return node.entries.empty() ? "an empty mapping" : "a mapping";
   }
   return "nothing";
 }
@@ -81,7 +81,15 @@ std::string_view describe_kind(const ConfigNode &node) noexcept {
 ParsedDocument parse_yaml(const std::string &text) {
   ParsedDocument doc;
   try {
-    doc.root = convert(YAML::Load(text));
+    const auto documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      // yaml-cpp keeps no position for a document; its root node has one.
+      doc.error = "holds " + std::to_string(documents.size()) +
+                  " YAML documents; a stack file holds exactly one";
+      doc.error_at = location_of(documents[1].Mark());
+      return doc;
+    }
+    doc.root = documents.empty() ? ConfigNode{} : convert(documents.front());
   } catch (const YAML::Exception &e) {
     doc.error = "invalid YAML: " + e.msg;
     doc.error_at = location_of(e.mark);

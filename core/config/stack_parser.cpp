@@ -1,6 +1,7 @@
 // Structure of the stack file: sections, keys, types and cross references
 // inside the file. Plugin names and options are checked in stack_resolver.cpp.
 #include "config/checker.hpp"
+#include "config/sections.hpp"
 #include "config/stack.hpp"
 
 #include "util/text.hpp"
@@ -17,15 +18,6 @@ namespace berth {
 namespace {
 
 constexpr std::string_view kApiVersion = "berth/v1";
-
-bool is_valid_object_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || std::isalnum(static_cast<unsigned char>(name[0])) == 0) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
-  });
-}
 
 class StackParser {
 public:
@@ -62,7 +54,7 @@ public:
       parse_network(*node);
     }
     if (const auto *node = root.find("scheduler")) {
-      parse_scheduler(*node);
+      stack_.scheduler = parse_scheduler_section(*node, check_);
     }
     if (const auto *node = root.find("logging")) {
       parse_logging(*node);
@@ -216,6 +208,7 @@ private:
 
   template <class Map> static std::vector<std::string> names_of(const Map &map) {
     std::vector<std::string> names;
+    names.reserve(map.size());
     for (const auto &[name, value] : map) {
       names.push_back(name);
     }
@@ -245,9 +238,10 @@ private:
   }
 
   void parse_networks(const ConfigNode &list, NetworkSection &network) {
-    if (list.kind != ConfigNode::Kind::sequence) {
+    if (list.kind != ConfigNode::Kind::sequence || list.items.empty()) {
       check_.error(list.at, "network.networks",
-                   "expected a list, got " + std::string(describe_kind(list)));
+                   "expected a list of at least one network, got " +
+                       std::string(describe_kind(list)));
       return;
     }
     std::set<std::string> seen;
@@ -335,133 +329,6 @@ void StackParser::pick_default(const ConfigNode &section, const std::string &pat
   out_at = node->at;
 }
 
-void StackParser::parse_scheduler(const ConfigNode &node) {
-  if (!check_.expect_map(node, "scheduler")) {
-    return;
-  }
-  check_.allow_keys(node, "scheduler", {"profiles"});
-  stack_.scheduler.emplace();
-  const auto *profiles = check_.require(node, "profiles", "scheduler");
-  if (profiles == nullptr) {
-    return;
-  }
-  if (profiles->kind != ConfigNode::Kind::sequence || profiles->items.empty()) {
-    check_.error(profiles->at, "scheduler.profiles",
-                 "expected a list of at least one profile, got " +
-                     std::string(describe_kind(*profiles)));
-    return;
-  }
-  std::set<std::string> names;
-  for (std::size_t i = 0; i < profiles->items.size(); ++i) {
-    parse_profile(profiles->items[i], index_path("scheduler.profiles", i), names);
-  }
-}
-
-void StackParser::parse_profile(const ConfigNode &node, const std::string &path,
-                                std::set<std::string> &names) {
-  if (!check_.expect_map(node, path)) {
-    return;
-  }
-  check_.allow_keys(node, path, {"name", "filters", "scores", "args"});
-  SchedulerProfile profile;
-  if (const auto *name = check_.require(node, "name", path)) {
-    auto text = check_.scalar(*name, path + ".name");
-    if (text && !is_valid_object_name(*text)) {
-      check_.error(name->at, path + ".name", "invalid profile name '" + *text + "'");
-    } else if (text && !names.insert(*text).second) {
-      check_.error(name->at, path + ".name", "duplicate profile name '" + *text + "'");
-    }
-    profile.name = text.value_or("");
-  }
-  if (const auto *filters = node.find("filters")) {
-    auto items = check_.scalar_list(*filters, path + ".filters");
-    for (std::size_t i = 0; items && i < items->size(); ++i) {
-      PluginChoice choice;
-      choice.plugin = (*items)[i].first;
-      choice.plugin_at = (*items)[i].second;
-      choice.path = index_path(path + ".filters", i);
-      profile.filters.push_back(std::move(choice));
-    }
-  }
-  if (const auto *scores = node.find("scores")) {
-    parse_scores(*scores, path + ".scores", profile);
-  }
-  if (const auto *args = node.find("args")) {
-    attach_args(*args, path + ".args", profile);
-  }
-  stack_.scheduler->profiles.push_back(std::move(profile));
-}
-
-void StackParser::parse_scores(const ConfigNode &node, const std::string &path,
-                               SchedulerProfile &profile) {
-  if (node.kind != ConfigNode::Kind::sequence) {
-    check_.error(node.at, path, "expected a list, got " + std::string(describe_kind(node)));
-    return;
-  }
-  for (std::size_t i = 0; i < node.items.size(); ++i) {
-    const auto item_path = index_path(path, i);
-    const auto &item = node.items[i];
-    if (!check_.expect_map(item, item_path)) {
-      continue;
-    }
-    check_.allow_keys(item, item_path, {"plugin", "weight"});
-    const auto *plugin = check_.require(item, "plugin", item_path);
-    auto name = plugin != nullptr ? check_.scalar(*plugin, item_path + ".plugin") : std::nullopt;
-    if (!name) {
-      continue;
-    }
-    ScoreEntry score;
-    score.plugin.plugin = *name;
-    score.plugin.plugin_at = plugin->at;
-    score.plugin.path = item_path + ".plugin";
-    if (const auto *weight = item.find("weight")) {
-      auto value = check_.integer(*weight, item_path + ".weight");
-      if (value && (*value < 1 || *value > 100)) {
-        check_.error(weight->at, item_path + ".weight",
-                     "weight must be between 1 and 100, got " + std::to_string(*value));
-      }
-      score.weight = static_cast<int>(value.value_or(1));
-    }
-    profile.scores.push_back(std::move(score));
-  }
-}
-
-// args: {plugin: {...}} gives options to a plugin named by this profile.
-void StackParser::attach_args(const ConfigNode &node, const std::string &path,
-                              SchedulerProfile &profile) {
-  if (!check_.expect_map(node, path)) {
-    return;
-  }
-  std::vector<std::string> used;
-  for (const auto &filter : profile.filters) {
-    used.push_back(filter.plugin);
-  }
-  for (const auto &score : profile.scores) {
-    used.push_back(score.plugin.plugin);
-  }
-  for (const auto &entry : node.entries) {
-    const auto entry_path = child_path(path, entry.key);
-    if (std::find(used.begin(), used.end(), entry.key) == used.end()) {
-      check_.error(entry.key_at, entry_path,
-                   "'" + entry.key + "' is not a filter or score of this profile" +
-                       did_you_mean(entry.key, used));
-      continue;
-    }
-    for (auto &filter : profile.filters) {
-      if (filter.plugin == entry.key) {
-        filter.options_node = entry.value;
-        filter.options_path = entry_path;
-      }
-    }
-    for (auto &score : profile.scores) {
-      if (score.plugin.plugin == entry.key) {
-        score.plugin.options_node = entry.value;
-        score.plugin.options_path = entry_path;
-      }
-    }
-  }
-}
-
 } // namespace
 
 StackLoad parse_stack(const std::string &text, const std::string &source,
@@ -476,6 +343,13 @@ StackLoad parse_stack(const std::string &text, const std::string &source,
 }
 
 StackLoad read_stack_file(const std::filesystem::path &file) {
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error)) {
+    StackLoad load;
+    load.diagnostics.push_back(
+        Diagnostic{file.string(), {}, "", "is a directory; name the stack file inside it"});
+    return load;
+  }
   std::ifstream in(file);
   if (!in) {
     StackLoad load;

@@ -64,7 +64,7 @@ Every driver section is optional. A command that needs a kind of driver the
 stack does not configure fails with one line naming the missing section.
 )md";
 
-std::string escape_cell(std::string text) {
+std::string escape_cell(const std::string &text) {
   std::string out;
   for (char c : text) {
     out += c == '|' ? std::string("\\|") : std::string(1, c);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 namespace berth {
@@ -43,30 +44,33 @@ std::optional<double> parse_float(const std::string &text) {
   char *end = nullptr;
   errno = 0;
   const double value = std::strtod(text.c_str(), &end);
-  if (errno != 0 || end != text.c_str() + text.size()) {
+  // JSON has no NaN or infinity; strtod would accept "nan" and "inf".
+  if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(value)) {
     return std::nullopt;
   }
   return value;
 }
 
-// A YAML value read as the option's type; nullopt if it cannot be.
+// A YAML value read as the option's type; nullopt if it cannot be. As in
+// Kubernetes, a quoted scalar is a string: "8080" is not an int.
 std::optional<nlohmann::json> typed_value(const ConfigNode &node, OptionType type) {
   const bool is_scalar = node.kind == ConfigNode::Kind::scalar;
+  const bool is_plain = is_scalar && node.plain;
   switch (type) {
   case OptionType::string:
     return is_scalar ? std::optional<nlohmann::json>(node.scalar) : std::nullopt;
   case OptionType::boolean:
-    if (auto value = is_scalar ? parse_bool(node.scalar) : std::nullopt) {
+    if (auto value = is_plain ? parse_bool(node.scalar) : std::nullopt) {
       return nlohmann::json(*value);
     }
     return std::nullopt;
   case OptionType::integer:
-    if (auto value = is_scalar ? parse_int(node.scalar) : std::nullopt) {
+    if (auto value = is_plain ? parse_int(node.scalar) : std::nullopt) {
       return nlohmann::json(*value);
     }
     return std::nullopt;
   case OptionType::floating:
-    if (auto value = is_scalar ? parse_float(node.scalar) : std::nullopt) {
+    if (auto value = is_plain ? parse_float(node.scalar) : std::nullopt) {
       return nlohmann::json(*value);
     }
     return std::nullopt;
@@ -101,8 +105,11 @@ std::optional<nlohmann::json> typed_value(const ConfigNode &node, OptionType typ
 }
 
 std::string shown(const ConfigNode &node) {
-  return node.kind == ConfigNode::Kind::scalar ? "'" + node.scalar + "'"
-                                               : std::string(describe_kind(node));
+  if (node.kind != ConfigNode::Kind::scalar) {
+    return std::string(describe_kind(node));
+  }
+  return node.plain ? "'" + node.scalar + "'"
+                    : "the quoted string \"" + node.scalar + "\" (remove the quotes)";
 }
 
 class Resolver {

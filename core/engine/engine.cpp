@@ -1,5 +1,12 @@
 #include "engine/engine.hpp"
 
+#include "config/stack_reference.hpp"
+#include "log/logging.hpp"
+#include "plugin/handshake.hpp"
+#include "plugin/host_services.hpp"
+
+#include <berth/sdk/plugin_abi.h>
+
 #include <cstdlib>
 
 namespace berth {
@@ -11,7 +18,8 @@ StackLoad load_stack(const EngineOptions &options) {
   if (auto file = choose_stack_file(options)) {
     return read_stack_file(*file);
   }
-  return parse_stack(builtin_default_stack(), kBuiltinStackName, std::filesystem::current_path());
+  // The built-in stack names no relative paths, so its base directory is moot.
+  return parse_stack(builtin_default_stack(), kBuiltinStackName, "/");
 }
 
 // The stack's directories first, so a stack can override a built-in plugin
@@ -35,6 +43,30 @@ std::vector<std::filesystem::path> search_path(const Stack &stack, const EngineO
   return dirs;
 }
 
+// What was found where, for --log-level debug: a plugin that does not show
+// up is usually in a directory nobody searched.
+void log_plugins(const PluginRegistry &registry, const std::vector<std::filesystem::path> &dirs) {
+  auto logger = make_logger("plugins");
+  if (!logger->enabled(sdk::LogLevel::debug)) {
+    return;
+  }
+  for (const auto &dir : dirs) {
+    logger->debug("searching " + dir.string());
+  }
+  for (const auto &entry : registry.entries()) {
+    std::string line(status_name(entry.status));
+    line += " ";
+    line += entry.info ? entry.info->name : std::string{"?"};
+    line += " from ";
+    line += entry.file.string();
+    if (!entry.reason.empty()) {
+      line += ": ";
+      line += entry.reason;
+    }
+    logger->debug(line);
+  }
+}
+
 } // namespace
 
 std::optional<std::filesystem::path> choose_stack_file(const EngineOptions &options) {
@@ -53,7 +85,7 @@ std::optional<std::filesystem::path> choose_stack_file(const EngineOptions &opti
 Engine::Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs)
     : stack_(std::move(stack)), registry_(std::move(registry)), plugin_dirs_(std::move(dirs)) {}
 
-EngineOpen Engine::open(const EngineOptions &options) {
+EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
   EngineOpen result;
   auto load = load_stack(options);
   if (!load.stack) {
@@ -68,16 +100,38 @@ EngineOpen Engine::open(const EngineOptions &options) {
     stack.logging.level = *options.log_level;
   }
   configure_logging(stack.logging.level, stack.logging.format);
+  make_logger("engine")->debug("stack " + stack.source + ", root " + stack.root.string());
   auto dirs = search_path(stack, options);
   PluginRegistry registry;
   for (const auto &dir : dirs) {
     registry.load_directory(dir);
   }
+  log_plugins(registry, dirs);
   result.diagnostics = resolve_stack(stack, registry);
-  if (result.diagnostics.empty()) {
+  if (result.diagnostics.empty() || check == StackCheck::plugins_only) {
     result.engine.reset(new Engine(std::move(stack), std::move(registry), std::move(dirs)));
   }
   return result;
+}
+
+HostFacts Engine::host_facts() {
+  return probe_host();
+}
+
+std::string Engine::stack_reference() const {
+  return stack_reference_markdown(registry_);
+}
+
+std::string Engine::plugin_abi() {
+  return std::to_string(BERTH_ABI_MAJOR) + "." + std::to_string(BERTH_ABI_MINOR);
+}
+
+std::string Engine::toolchain_tag() {
+  return core_toolchain_tag();
+}
+
+void Engine::request_cancel() noexcept {
+  cancellation_flag().store(true);
 }
 
 sdk::Result<void> Engine::require_section(PluginKind kind) const {

@@ -30,16 +30,32 @@ std::optional<std::filesystem::path> choose_stack_file(const EngineOptions &opti
 
 class Engine;
 
+// How much of the stack must hold for open() to succeed.
+enum class StackCheck {
+  full,         // structure, plugin names and options: for anything that runs
+  plugins_only, // structure only; plugin problems come back as diagnostics
+                // beside an engine, for commands that inspect plugins
+};
+
 struct EngineOpen {
-  std::unique_ptr<Engine> engine; // null when diagnostics is not empty
+  std::unique_ptr<Engine> engine; // null when the stack cannot be used
   Diagnostics diagnostics;
 };
 
 class Engine {
 public:
-  // Reads and validates the stack, loads the plugins it needs and checks
-  // their options. Nothing is changed on disk.
-  static EngineOpen open(const EngineOptions &options);
+  // Reads and validates the stack, loads every plugin in the search path and
+  // checks the options of those the stack names. Nothing is changed on disk.
+  static EngineOpen open(const EngineOptions &options, StackCheck check = StackCheck::full);
+
+  // Facts about this machine: kernel, cgroups, overlayfs, seccomp.
+  static HostFacts host_facts();
+  // "1.0": the plugin ABI this berth speaks.
+  static std::string plugin_abi();
+  // The toolchain tag plugins must match.
+  static std::string toolchain_tag();
+  // Asks running operations to stop and roll back (Ctrl-C). Signal-safe.
+  static void request_cancel() noexcept;
 
   [[nodiscard]] const Stack &stack() const noexcept { return stack_; }
   [[nodiscard]] const PluginRegistry &plugins() const noexcept { return registry_; }
@@ -51,6 +67,9 @@ public:
   // Ok when the stack configures a driver of kind; otherwise the one-line
   // error a command that needs it should print.
   [[nodiscard]] sdk::Result<void> require_section(PluginKind kind) const;
+
+  // Markdown reference of the stack file and every plugin's options.
+  [[nodiscard]] std::string stack_reference() const;
 
   // The plugin the stack chose for kind ("overlay2"), or "" if none.
   [[nodiscard]] std::string chosen_plugin(PluginKind kind) const;

@@ -103,15 +103,30 @@ sdk::Result<OptionSpec> convert_option(const berth_option_spec &raw) {
   return spec;
 }
 
+// The i-th option spec, stepping by the plugin's own sizeof: a plugin built
+// against a later minor may have appended fields we do not read.
+const berth_option_spec &option_at(const berth_plugin_descriptor &d, std::uint32_t i) {
+  const auto *base = reinterpret_cast<const unsigned char *>(d.options);
+  return *reinterpret_cast<const berth_option_spec *>(base + std::size_t{i} * d.option_spec_size);
+}
+
 sdk::Result<std::vector<OptionSpec>> convert_options(const berth_plugin_descriptor &d) {
   std::vector<OptionSpec> options;
-  if (d.option_count > 0 && d.options == nullptr) {
+  if (d.option_count == 0) {
+    return options;
+  }
+  if (d.options == nullptr) {
     return refuse("option schema: option_count is " + std::to_string(d.option_count) +
                   " but options is NULL");
   }
+  if (d.option_spec_size < BERTH_OPTION_SPEC_SIZE_1_0) {
+    return refuse("option schema: option_spec_size is " + std::to_string(d.option_spec_size) +
+                  ", ABI 1.0 needs at least " + std::to_string(BERTH_OPTION_SPEC_SIZE_1_0));
+  }
   std::set<std::string> seen;
+  options.reserve(d.option_count);
   for (std::uint32_t i = 0; i < d.option_count; ++i) {
-    auto spec = convert_option(d.options[i]);
+    auto spec = convert_option(option_at(d, i));
     if (!spec.ok()) {
       return std::move(spec).error();
     }
@@ -123,10 +138,17 @@ sdk::Result<std::vector<OptionSpec>> convert_options(const berth_plugin_descript
   return options;
 }
 
+// The descriptor size each minor version defines; a plugin declaring minor N
+// must provide at least that much, and the core reads nothing beyond it.
+constexpr std::size_t descriptor_size_for_minor(unsigned minor) {
+  (void)minor; // 1.0 is the only minor so far
+  return BERTH_DESCRIPTOR_SIZE_1_0;
+}
+
 // ABI version and layout: checked first, before any other field is read.
 sdk::Result<void> check_abi(const berth_plugin_descriptor &d) {
-  constexpr auto header = offsetof(berth_plugin_descriptor, abi_minor) + sizeof(uint16_t);
-  if (d.struct_size < header) {
+  constexpr auto kHeaderSize = offsetof(berth_plugin_descriptor, abi_minor) + sizeof(uint16_t);
+  if (d.struct_size < kHeaderSize) {
     return refuse("descriptor is " + std::to_string(d.struct_size) + " bytes, too small to hold " +
                   "an ABI version");
   }
@@ -140,9 +162,10 @@ sdk::Result<void> check_abi(const berth_plugin_descriptor &d) {
     return refuse("built for SDK ABI " + plugin + ", newer than this berth's " + core +
                   "; upgrade berth or rebuild the plugin against SDK " + core);
   }
-  if (d.struct_size < sizeof(berth_plugin_descriptor)) {
-    return refuse("descriptor is " + std::to_string(d.struct_size) + " bytes but ABI " + core +
-                  " needs " + std::to_string(sizeof(berth_plugin_descriptor)));
+  const auto needed = descriptor_size_for_minor(d.abi_minor);
+  if (d.struct_size < needed) {
+    return refuse("descriptor is " + std::to_string(d.struct_size) + " bytes but ABI " + plugin +
+                  " needs " + std::to_string(needed));
   }
   if (d.toolchain == nullptr || std::strcmp(d.toolchain, BERTH_TOOLCHAIN_TAG) != 0) {
     return refuse("toolchain '" + text_or_empty(d.toolchain) + "' differs from berth's '" +

@@ -3,8 +3,7 @@
 #include "log/logging.hpp"
 #include "store/sqlite.hpp"
 
-#include <cerrno>
-#include <cstring>
+#include <mutex>
 
 namespace berth {
 namespace {
@@ -25,7 +24,7 @@ public:
   SqliteKeyValueStore(std::string plugin, std::filesystem::path state_root)
       : plugin_(std::move(plugin)), state_root_(std::move(state_root)) {}
 
-  sdk::Result<std::optional<std::string>> get(std::string_view key) override {
+  sdk::Result<std::optional<std::string>> get(std::string_view key) noexcept override {
     return guarded([&]() -> std::optional<std::string> {
       auto query = db().prepare("SELECT value FROM plugin_kv WHERE plugin = ?1 AND key = ?2");
       query.bind(1, plugin_).bind(2, key);
@@ -36,7 +35,7 @@ public:
     });
   }
 
-  sdk::Result<void> put(std::string_view key, std::string_view value) override {
+  sdk::Result<void> put(std::string_view key, std::string_view value) noexcept override {
     return guarded_void([&] {
       db().prepare("INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3) "
                    "ON CONFLICT(plugin, key) DO UPDATE SET value = excluded.value")
@@ -47,7 +46,7 @@ public:
     });
   }
 
-  sdk::Result<void> erase(std::string_view key) override {
+  sdk::Result<void> erase(std::string_view key) noexcept override {
     return guarded_void([&] {
       db().prepare("DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2")
           .bind(1, plugin_)
@@ -57,7 +56,7 @@ public:
   }
 
   sdk::Result<std::vector<std::pair<std::string, std::string>>>
-  list(std::string_view prefix) override {
+  list(std::string_view prefix) noexcept override {
     return guarded([&] {
       std::vector<std::pair<std::string, std::string>> out;
       auto query = db().prepare("SELECT key, value FROM plugin_kv WHERE plugin = ?1 AND "
@@ -71,8 +70,9 @@ public:
   }
 
 private:
+  // Callers hold mutex_: the connection is opened without SQLite's own
+  // mutex, and plugins may call from several threads (parallel filters).
   Database &db() {
-    std::lock_guard lock(mutex_);
     if (!db_) {
       std::filesystem::create_directories(state_root_);
       db_ = std::make_unique<Database>(state_root_ / "berth.db");
@@ -84,6 +84,7 @@ private:
 
   template <class F> auto guarded(F &&body) -> sdk::Result<decltype(body())> {
     try {
+      std::lock_guard lock(mutex_);
       return body();
     } catch (const std::exception &e) {
       return make_error(Errc::io, e.what(), "plugin '" + plugin_ + "' key-value store");
@@ -92,6 +93,7 @@ private:
 
   template <class F> sdk::Result<void> guarded_void(F &&body) {
     try {
+      std::lock_guard lock(mutex_);
       body();
       return {};
     } catch (const std::exception &e) {
@@ -118,7 +120,7 @@ CoreHostServices::CoreHostServices(std::string plugin, std::filesystem::path sta
 
 CoreHostServices::~CoreHostServices() = default;
 
-sdk::Result<std::filesystem::path> CoreHostServices::state_dir() {
+sdk::Result<std::filesystem::path> CoreHostServices::state_dir() noexcept {
   auto dir = state_root_ / "plugins" / plugin_;
   std::error_code error;
   std::filesystem::create_directories(dir, error);

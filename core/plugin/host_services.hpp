@@ -6,7 +6,6 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 
 namespace berth {
@@ -28,7 +27,7 @@ public:
   CoreHostServices &operator=(CoreHostServices &&) = delete;
 
   sdk::Logger &logger() noexcept override { return *logger_; }
-  sdk::Result<std::filesystem::path> state_dir() override;
+  sdk::Result<std::filesystem::path> state_dir() noexcept override;
   sdk::KeyValueStore &kv() noexcept override { return *kv_; }
   [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept override;
   [[nodiscard]] bool cancelled() const noexcept override;

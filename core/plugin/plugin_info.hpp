@@ -37,13 +37,12 @@ struct PluginInfo {
   std::string version;
   std::string description;
   std::vector<OptionSpec> options;
-  std::filesystem::path file; // empty for plugins linked into the binary
 };
 
 // Why value cannot be the option's value, or nullopt if it can.
 std::optional<std::string> check_option_value(const OptionSpec &spec, const nlohmann::json &value);
 
-// "'a', 'b'" style listing of the option names, for hints.
+// The options' names in schema order, for hints and messages.
 std::vector<std::string> option_names(const std::vector<OptionSpec> &options);
 
 // options with every missing key filled from its default. Assumes validated.

@@ -29,12 +29,22 @@ PluginRegistry::~PluginRegistry() = default;
 PluginRegistry::PluginRegistry(PluginRegistry &&) noexcept = default;
 PluginRegistry &PluginRegistry::operator=(PluginRegistry &&) noexcept = default;
 
+// Only files named as berth_add_plugin names them: dlopen runs a library's
+// constructors, so a plugin path that also holds other libraries must not
+// make berth execute them.
+bool is_plugin_file_name(const std::filesystem::path &file) {
+  const auto name = file.filename().string();
+  return name.size() > 9 && name.rfind("berth-", 0) == 0 && file.extension() == ".so";
+}
+
 void PluginRegistry::load_directory(const std::filesystem::path &dir) {
   std::error_code error;
   std::vector<std::filesystem::path> files;
-  for (const auto &item : std::filesystem::directory_iterator(dir, error)) {
-    if (item.path().extension() == ".so" && !item.is_directory()) {
-      files.push_back(item.path());
+  std::filesystem::directory_iterator it(dir, error);
+  for (; !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    std::error_code type_error;
+    if (is_plugin_file_name(it->path()) && !it->is_directory(type_error)) {
+      files.push_back(it->path());
     }
   }
   std::sort(files.begin(), files.end());
@@ -62,17 +72,26 @@ void examine(PluginEntry &entry, const berth_plugin_descriptor *descriptor) {
     return;
   }
   entry.info = std::move(info).value();
-  entry.info->file = entry.file;
   entry.descriptor = descriptor;
   entry.status = PluginStatus::loaded;
   if (descriptor->probe == nullptr) {
     return;
   }
   std::array<char, 512> reason{};
-  if (descriptor->probe(reason.data(), reason.size()) != BERTH_OK) {
-    entry.status = PluginStatus::skipped;
-    entry.reason = reason.front() != '\0' ? reason.data() : "the plugin gave no reason";
+  const int rc = descriptor->probe(reason.data(), reason.size());
+  if (rc == BERTH_OK) {
+    return;
   }
+  reason.back() = '\0'; // whatever the plugin wrote, stop at the buffer's end
+  const std::string text = reason.front() != '\0' ? reason.data() : "the plugin gave no reason";
+  if (rc == BERTH_SKIP) {
+    entry.status = PluginStatus::skipped;
+    entry.reason = text;
+    return;
+  }
+  entry.status = PluginStatus::refused;
+  entry.reason = text;
+  entry.descriptor = nullptr;
 }
 
 } // namespace
@@ -142,6 +161,10 @@ sdk::Result<std::shared_ptr<void>>
 PluginRegistry::create_raw(std::string_view name, std::uint32_t abi_kind,
                            const nlohmann::json &options,
                            std::shared_ptr<sdk::HostServices> host) const {
+  if (!host) {
+    return sdk::make_error(sdk::Errc::internal,
+                           "no host services to create plugin '" + std::string(name) + "' with");
+  }
   const PluginEntry *entry = find(name);
   if (entry == nullptr) {
     return sdk::make_error(sdk::Errc::not_found, "no plugin named '" + std::string(name) + "'");
@@ -161,6 +184,7 @@ PluginRegistry::create_raw(std::string_view name, std::uint32_t abi_kind,
   std::array<char, 1024> message{};
   const int rc = entry->descriptor->create(host.get(), filled.c_str(), &instance, message.data(),
                                            message.size());
+  message.back() = '\0';
   if (rc != BERTH_OK || instance == nullptr) {
     PluginEntry failed = *entry;
     failed.reason =
@@ -173,7 +197,7 @@ PluginRegistry::create_raw(std::string_view name, std::uint32_t abi_kind,
   // host services, so neither goes away while the object lives.
   auto destroy = entry->descriptor->destroy;
   auto library = entry->library;
-  return std::shared_ptr<void>(instance, [destroy, library, host](void *object) {
+  return std::shared_ptr<void>(instance, [destroy, library, host = std::move(host)](void *object) {
     destroy(object);
     (void)library;
     (void)host;

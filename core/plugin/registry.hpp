@@ -44,7 +44,8 @@ public:
   PluginRegistry(PluginRegistry &&) noexcept;
   PluginRegistry &operator=(PluginRegistry &&) noexcept;
 
-  // Every *.so in dir, in name order. A missing directory loads nothing.
+  // Every berth-*.so in dir, in name order; other files are never opened, as
+  // dlopen runs a library's constructors. A missing directory loads nothing.
   void load_directory(const std::filesystem::path &dir);
   void load_file(const std::filesystem::path &file);
   // A descriptor linked into this binary; same handshake, no dlopen.
@@ -60,10 +61,10 @@ public:
   // A new instance of the loaded plugin name. options must already be
   // validated (see config/); defaults are filled in here.
   template <class Interface>
-  sdk::Result<std::shared_ptr<Interface>> create(std::string_view name,
-                                                 const nlohmann::json &options,
-                                                 std::shared_ptr<sdk::HostServices> host) const {
-    auto made = create_raw(name, sdk::KindOf<Interface>::value, options, std::move(host));
+  sdk::Result<std::shared_ptr<Interface>>
+  create(std::string_view name, const nlohmann::json &options,
+         const std::shared_ptr<sdk::HostServices> &host) const {
+    auto made = create_raw(name, sdk::KindOf<Interface>::value, options, host);
     if (!made.ok()) {
       return std::move(made).error();
     }

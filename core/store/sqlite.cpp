@@ -34,14 +34,6 @@ Statement &Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
-Statement &Statement::bind(int index, std::int64_t value) {
-  const int rc = sqlite3_bind_int64(statement_, index, value);
-  if (rc != SQLITE_OK) {
-    fail(db_, rc, "sqlite bind");
-  }
-  return *this;
-}
-
 bool Statement::step() {
   const int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) {
@@ -61,10 +53,6 @@ std::string Statement::text(int column) const {
              : std::string(reinterpret_cast<const char *>(data), static_cast<std::size_t>(size));
 }
 
-std::int64_t Statement::integer(int column) const {
-  return sqlite3_column_int64(statement_, column);
-}
-
 Database::Database(const std::filesystem::path &path) : path_(path) {
   const int rc =
       sqlite3_open_v2(path.c_str(), &db_,
@@ -79,7 +67,9 @@ Database::Database(const std::filesystem::path &path) : path_(path) {
   // Another berth process may hold the write lock for a moment.
   sqlite3_busy_timeout(db_, 10000);
   exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
+  // FULL: a write is on disk when the call returns, which HostServices::kv()
+  // promises (network drivers keep IPAM leases there).
+  exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
 }
 
@@ -95,25 +85,6 @@ void Database::exec(std::string_view sql) {
     sqlite3_free(message);
     throw SqliteError(path_.string() + ": " + text, rc);
   }
-}
-
-Transaction::Transaction(Database &db) : db_(db) {
-  db_.exec("BEGIN IMMEDIATE");
-}
-
-Transaction::~Transaction() {
-  if (!done_) {
-    try {
-      db_.exec("ROLLBACK");
-    } catch (const SqliteError &) {
-      // Nothing to roll back if SQLite already aborted the transaction.
-    }
-  }
-}
-
-void Transaction::commit() {
-  db_.exec("COMMIT");
-  done_ = true;
 }
 
 } // namespace berth

@@ -3,10 +3,8 @@
 // several berth processes can share it.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,7 +35,6 @@ public:
   Statement &operator=(Statement &&) = delete;
 
   Statement &bind(int index, std::string_view text);
-  Statement &bind(int index, std::int64_t value);
   // Advances to the next row; false when done.
   bool step();
   void run() {
@@ -45,7 +42,6 @@ public:
     }
   }
   [[nodiscard]] std::string text(int column) const;
-  [[nodiscard]] std::int64_t integer(int column) const;
 
 private:
   sqlite3 *db_;
@@ -63,29 +59,12 @@ public:
   Database &operator=(Database &&) = delete;
 
   void exec(std::string_view sql);
-  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  Statement prepare(std::string_view sql) { return {db_, sql}; }
   [[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
 
 private:
   sqlite3 *db_ = nullptr;
   std::filesystem::path path_;
-};
-
-// BEGIN IMMEDIATE on construction (so writers queue on the lock instead of
-// failing mid-transaction); ROLLBACK unless commit() was called.
-class Transaction {
-public:
-  explicit Transaction(Database &db);
-  ~Transaction();
-  Transaction(const Transaction &) = delete;
-  Transaction &operator=(const Transaction &) = delete;
-  Transaction(Transaction &&) = delete;
-  Transaction &operator=(Transaction &&) = delete;
-  void commit();
-
-private:
-  Database &db_;
-  bool done_ = false;
 };
 
 } // namespace berth

@@ -115,7 +115,7 @@ Completed run_berth(const std::vector<std::string> &args,
   std::vector<std::string> argv{BERTH_EXECUTABLE};
   argv.insert(argv.end(), args.begin(), args.end());
   auto env = extra_env;
-  env.emplace("BERTH_STACK", "");
+  env.emplace("BERTH_STACK", BERTH_SOURCE_DIR "/examples/stacks/default.yaml");
   return run_process(argv, env);
 }
 

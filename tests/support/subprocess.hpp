@@ -19,7 +19,9 @@ Completed run_process(const std::vector<std::string> &argv,
                       const std::map<std::string, std::string> &extra_env = {},
                       const std::string &working_dir = {});
 
-// Runs `berth ARGS...` from the build tree with BERTH_STACK unset.
+// Runs `berth ARGS...` from the build tree. BERTH_STACK points at
+// examples/stacks/default.yaml unless extra_env says otherwise, so that a
+// machine's own /etc/berth/stack.yaml cannot change what the tests see.
 Completed run_berth(const std::vector<std::string> &args,
                     const std::map<std::string, std::string> &extra_env = {});
 

@@ -22,7 +22,11 @@ po::options_description global_options() {
 
 void apply_global_options(const po::variables_map &vm, Context &context) {
   if (vm.count("stack") != 0U) {
-    context.engine_options.stack_file = vm["stack"].as<std::string>();
+    const auto stack = vm["stack"].as<std::string>();
+    if (stack.empty()) {
+      throw UsageError("--stack needs a file");
+    }
+    context.engine_options.stack_file = stack;
   }
   if (vm.count("root") != 0U) {
     const auto root = vm["root"].as<std::string>();
@@ -39,18 +43,36 @@ void apply_global_options(const po::variables_map &vm, Context &context) {
                        ")");
     }
     context.engine_options.log_level = level;
-    configure_logging(*level, LogFormat::text);
   }
 }
+
+namespace {
+
+std::string joined_lines(const Diagnostics &diagnostics) {
+  std::string lines;
+  for (const auto &diagnostic : diagnostics) {
+    lines += (lines.empty() ? "" : "\n") + diagnostic.to_string();
+  }
+  return lines;
+}
+
+} // namespace
 
 std::unique_ptr<Engine> Context::open_engine() const {
   auto opened = Engine::open(engine_options);
   if (!opened.engine) {
-    std::string lines;
-    for (const auto &diagnostic : opened.diagnostics) {
-      lines += (lines.empty() ? "" : "\n") + diagnostic.to_string();
-    }
-    throw CommandError(lines);
+    throw CommandError(joined_lines(opened.diagnostics));
+  }
+  return std::move(opened.engine);
+}
+
+std::unique_ptr<Engine> Context::open_engine_for_plugins() const {
+  auto opened = Engine::open(engine_options, StackCheck::plugins_only);
+  if (!opened.engine) {
+    throw CommandError(joined_lines(opened.diagnostics));
+  }
+  for (const auto &diagnostic : opened.diagnostics) {
+    std::cerr << "warning: " << diagnostic.to_string() << "\n";
   }
   return std::move(opened.engine);
 }

@@ -39,6 +39,9 @@ struct Context {
 
   // Opens the engine or throws: stack errors print as they are, exit 1.
   [[nodiscard]] std::unique_ptr<Engine> open_engine() const;
+  // For commands that inspect plugins: problems with the plugins the stack
+  // names are printed as warnings, and the command goes on.
+  [[nodiscard]] std::unique_ptr<Engine> open_engine_for_plugins() const;
 };
 
 struct Command {

@@ -1,7 +1,6 @@
 // berth: the command line front end. It parses, calls the engine facade and
 // prints; it never reaches into stores or plugins itself.
 #include "cli.hpp"
-#include "plugin/host_services.hpp"
 #include "util/text.hpp"
 
 #include <csignal>
@@ -34,15 +33,15 @@ void print_help(std::ostream &out) {
       << "\nRun 'berth COMMAND --help' for more on a command.\n";
 }
 
-// berth's own plugins live in ../lib/berth/plugins beside bin/, in the build
-// tree and in an installed prefix alike.
+// berth's own plugins sit at a fixed place relative to its binary (for
+// example ../lib/berth/plugins), in the build tree and an installed prefix.
 std::vector<std::filesystem::path> builtin_plugin_dirs() {
   std::error_code error;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
   if (error) {
     return {};
   }
-  return {exe.parent_path().parent_path() / "lib" / "berth" / "plugins"};
+  return {(exe.parent_path() / BERTH_PLUGIN_DIR_FROM_BINDIR).lexically_normal()};
 }
 
 // Global options stop at the first word that is not an option: the command.
@@ -108,7 +107,7 @@ int run(int argc, char **argv) {
 }
 
 extern "C" void on_interrupt(int /*signal*/) {
-  cancellation_flag().store(true);
+  Engine::request_cancel();
 }
 
 } // namespace

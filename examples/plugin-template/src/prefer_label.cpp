@@ -33,7 +33,7 @@ public:
   }
 
   std::int64_t score(const berth::sdk::PodSpec & /*pod*/,
-                     const berth::sdk::NodeInfo &node) override {
+                     const berth::sdk::NodeInfo &node) noexcept override {
     if (key_.empty()) {
       return 0;
     }

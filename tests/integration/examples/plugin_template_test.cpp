@@ -21,14 +21,14 @@ TEST(PluginTemplate, BuildsAgainstTheInstalledSdkAndLoads) {
   const auto prefix = dir.path() / "prefix";
   const auto build = dir.path() / "build";
   ASSERT_NO_FATAL_FAILURE(
-      run_ok({"/usr/bin/cmake", "--install", BERTH_BINARY_DIR, "--prefix", prefix.string()}));
+      run_ok({BERTH_CMAKE, "--install", BERTH_BINARY_DIR, "--prefix", prefix.string()}));
   ASSERT_TRUE(std::filesystem::exists(prefix / "include/berth/sdk/plugin_abi.h"));
   ASSERT_NO_FATAL_FAILURE(
-      run_ok({"/usr/bin/cmake", "-S", BERTH_SOURCE_DIR "/examples/plugin-template", "-B",
-              build.string(), "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix.string()}));
-  ASSERT_NO_FATAL_FAILURE(run_ok({"/usr/bin/cmake", "--build", build.string()}));
+      run_ok({BERTH_CMAKE, "-S", BERTH_SOURCE_DIR "/examples/plugin-template", "-B", build.string(),
+              "-G", "Ninja", "-DCMAKE_PREFIX_PATH=" + prefix.string()}));
+  ASSERT_NO_FATAL_FAILURE(run_ok({BERTH_CMAKE, "--build", build.string()}));
   ASSERT_NO_FATAL_FAILURE(
-      run_ok({"/usr/bin/ctest", "--test-dir", build.string(), "--output-on-failure"}));
+      run_ok({BERTH_CTEST, "--test-dir", build.string(), "--output-on-failure"}));
 
   const auto stack =
       dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\n"

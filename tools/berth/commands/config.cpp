@@ -1,5 +1,4 @@
 #include "cli.hpp"
-#include "config/stack_reference.hpp"
 
 #include <iostream>
 
@@ -43,8 +42,8 @@ int run_reference(Context &context, const std::vector<std::string> &args) {
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto engine = context.open_engine();
-  std::cout << stack_reference_markdown(engine->plugins());
+  const auto engine = context.open_engine_for_plugins();
+  std::cout << engine->stack_reference();
   return kExitOk;
 }
 

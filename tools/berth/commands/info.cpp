@@ -37,10 +37,13 @@ nlohmann::json info_json(const Engine &engine) {
   for (const auto &dir : engine.plugin_dirs()) {
     dirs.push_back(dir.string());
   }
-  return {{"version", berth_version()},      {"stack", engine.stack().source},
-          {"root", engine.root().string()},  {"pluginDirs", dirs},
-          {"drivers", drivers_json(engine)}, {"plugins", plugin_counts(engine.plugins())},
-          {"host", host_json(probe_host())}};
+  return {{"version", berth_version()},
+          {"stack", engine.stack().source},
+          {"root", engine.root().string()},
+          {"pluginDirs", dirs},
+          {"drivers", drivers_json(engine)},
+          {"plugins", plugin_counts(engine.plugins())},
+          {"host", host_json(Engine::host_facts())}};
 }
 
 void print_info(const nlohmann::json &info) {

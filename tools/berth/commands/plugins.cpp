@@ -39,7 +39,7 @@ int run_ls(Context &context, const std::vector<std::string> &args) {
     return kExitOk;
   }
   const auto format = format_option(parsed.vm);
-  const auto engine = context.open_engine();
+  const auto engine = context.open_engine_for_plugins();
   const auto &entries = engine->plugins().entries();
   if (format == Format::json) {
     auto list = nlohmann::json::array();
@@ -50,6 +50,7 @@ int run_ls(Context &context, const std::vector<std::string> &args) {
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(entries.size());
   for (const auto &entry : entries) {
     rows.push_back({entry.info ? std::string(kind_name(entry.info->kind)) : "-",
                     entry.info ? entry.info->name : "-", entry.info ? entry.info->version : "-",
@@ -113,7 +114,7 @@ int run_inspect(Context &context, const std::vector<std::string> &args) {
   }
   const auto format = format_option(parsed.vm);
   const auto name = parsed.vm["name"].as<std::string>();
-  const auto engine = context.open_engine();
+  const auto engine = context.open_engine_for_plugins();
   const auto *entry = engine->plugins().find(name);
   if (entry == nullptr) {
     std::vector<std::string> names;

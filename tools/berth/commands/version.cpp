@@ -1,9 +1,5 @@
 #include "cli.hpp"
 #include "output.hpp"
-#include "plugin/handshake.hpp"
-
-#include <berth/sdk/plugin_abi.h>
-
 #include <iostream>
 
 namespace berth::cli {
@@ -22,16 +18,16 @@ int run_version(Context &context, const std::vector<std::string> &args) {
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto abi = std::to_string(BERTH_ABI_MAJOR) + "." + std::to_string(BERTH_ABI_MINOR);
+  const auto abi = Engine::plugin_abi();
   if (format_option(parsed.vm) == Format::json) {
     print_json(
         std::cout,
-        {{"version", berth_version()}, {"pluginAbi", abi}, {"toolchain", core_toolchain_tag()}});
+        {{"version", berth_version()}, {"pluginAbi", abi}, {"toolchain", Engine::toolchain_tag()}});
     return kExitOk;
   }
   std::cout << "berth version " << berth_version() << "\n"
             << "plugin ABI:   " << abi << "\n"
-            << "toolchain:    " << core_toolchain_tag() << "\n";
+            << "toolchain:    " << Engine::toolchain_tag() << "\n";
   return kExitOk;
 }
 

@@ -38,12 +38,12 @@ public:
 class KeyValueStore {
 public:
   virtual ~KeyValueStore() = default;
-  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
-  virtual Result<void> put(std::string_view key, std::string_view value) = 0;
-  virtual Result<void> erase(std::string_view key) = 0;
+  virtual Result<std::optional<std::string>> get(std::string_view key) noexcept = 0;
+  virtual Result<void> put(std::string_view key, std::string_view value) noexcept = 0;
+  virtual Result<void> erase(std::string_view key) noexcept = 0;
   // Every (key, value) whose key starts with prefix, in key order.
   virtual Result<std::vector<std::pair<std::string, std::string>>>
-  list(std::string_view prefix) = 0;
+  list(std::string_view prefix) noexcept = 0;
 };
 
 class HostServices {
@@ -53,7 +53,7 @@ public:
   virtual Logger &logger() noexcept = 0;
   // A directory owned by this plugin under the engine's state root; it exists
   // when this call returns.
-  virtual Result<std::filesystem::path> state_dir() = 0;
+  virtual Result<std::filesystem::path> state_dir() noexcept = 0;
   virtual KeyValueStore &kv() noexcept = 0;
   // Injected so that tests and simulations can control time.
   [[nodiscard]] virtual std::chrono::system_clock::time_point now() const noexcept = 0;

@@ -64,15 +64,19 @@ public:
   using interface_type = NetworkDriver;
   static constexpr const char *interface_id = "berth.network.v1";
 
-  virtual Result<void> create_network(const std::string &name, const nlohmann::json &options) = 0;
-  virtual Result<void> delete_network(const std::string &name) = 0;
-  virtual Result<void> create_endpoint(const std::string &network, const std::string &endpoint) = 0;
-  virtual Result<void> delete_endpoint(const std::string &network, const std::string &endpoint) = 0;
-  virtual Result<AttachResult> attach(const AttachRequest &request) = 0;
-  virtual Result<void> detach(const AttachRequest &request, const AttachResult &attached) = 0;
-  [[nodiscard]] virtual NetworkCapabilities capabilities() const = 0;
+  virtual Result<void> create_network(const std::string &name,
+                                      const nlohmann::json &options) noexcept = 0;
+  virtual Result<void> delete_network(const std::string &name) noexcept = 0;
+  virtual Result<void> create_endpoint(const std::string &network,
+                                       const std::string &endpoint) noexcept = 0;
+  virtual Result<void> delete_endpoint(const std::string &network,
+                                       const std::string &endpoint) noexcept = 0;
+  virtual Result<AttachResult> attach(const AttachRequest &request) noexcept = 0;
+  virtual Result<void> detach(const AttachRequest &request,
+                              const AttachResult &attached) noexcept = 0;
+  [[nodiscard]] virtual NetworkCapabilities capabilities() const noexcept = 0;
   // Remove whatever belongs to endpoints not in live (left by a crash).
-  virtual Result<void> gc(const std::vector<std::string> &live_endpoints) = 0;
+  virtual Result<void> gc(const std::vector<std::string> &live_endpoints) noexcept = 0;
 };
 
 template <> struct KindOf<NetworkDriver> { static constexpr uint32_t value = BERTH_KIND_NETWORK; };

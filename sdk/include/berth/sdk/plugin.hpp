@@ -54,8 +54,8 @@ template <class Interface> Interface *query_interface(PluginObject &object) noex
 
 template <class Interface> struct KindOf;
 
-// For a plugin without options: BERTH_PLUGIN(Impl, ..., berth::sdk::no_options).
-inline constexpr std::array<berth_option_spec, 0> no_options{};
+// For a plugin without options: BERTH_PLUGIN(Impl, ..., berth::sdk::kNoOptions).
+inline constexpr std::array<berth_option_spec, 0> kNoOptions{};
 
 namespace detail {
 
@@ -105,8 +105,11 @@ template <class Impl> struct Entry {
           return BERTH_SKIP;
         }
       } catch (const std::exception &e) {
-        copy_message(e.what(), reason, capacity);
-        return BERTH_SKIP;
+        copy_message(std::string("probe failed: ") + e.what(), reason, capacity);
+        return BERTH_ERROR;
+      } catch (...) {
+        copy_message("probe failed: unknown exception", reason, capacity);
+        return BERTH_ERROR;
       }
     }
     (void)reason;
@@ -135,6 +138,7 @@ template <class Impl> struct Entry {
         DESCRIPTION,                                                                               \
         std::data(OPTIONS),                                                                        \
         static_cast<uint32_t>(std::size(OPTIONS)),                                                 \
+        sizeof(berth_option_spec),                                                                 \
         &berth_entry_::create,                                                                     \
         &berth_entry_::destroy,                                                                    \
         &berth_entry_::probe,                                                                      \
@@ -143,7 +147,7 @@ template <class Impl> struct Entry {
   }
 
 // The plugin's one exported symbol. OPTIONS is a constexpr array of
-// berth_option_spec, or berth::sdk::no_options.
+// berth_option_spec, or berth::sdk::kNoOptions.
 #define BERTH_PLUGIN(IMPL, NAME, VERSION, DESCRIPTION, OPTIONS)                                    \
   extern "C" __attribute__((visibility("default")))                                                \
   BERTH_PLUGIN_DESCRIPTOR_FUNCTION(berth_plugin, IMPL, NAME, VERSION, DESCRIPTION, OPTIONS)

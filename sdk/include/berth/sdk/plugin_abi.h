@@ -3,9 +3,11 @@
  *
  * This header is plain C on purpose. The core reads the descriptor before any
  * C++ type crosses the library boundary, so its layout must not depend on the
- * compiler, the C++ standard library or Boost. Everything the core checks in
- * the handshake (size, ABI version, toolchain tag, kind, name, option schema)
- * lives here; the C++ interfaces live in the other sdk headers.
+ * compiler, the C++ standard library or Boost: any tool, in any language, can
+ * read a plugin's name, kind and ABI version. The objects behind create() are
+ * C++ (the sdk's v1 interfaces), so a plugin itself is written in C++. Everything the core checks
+ * in the handshake (size, ABI version, toolchain tag, kind, name, option schema) lives here; the
+ * C++ interfaces live in the other sdk headers.
  *
  * Layout rules (see docs/plugins.md):
  *  - The first three fields never move: struct_size, abi_major, abi_minor.
@@ -16,6 +18,7 @@
 #ifndef BERTH_SDK_PLUGIN_ABI_H
 #define BERTH_SDK_PLUGIN_ABI_H
 
+// NOLINTBEGIN(modernize-*, readability-identifier-naming): this header is C.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +48,10 @@ typedef enum berth_option_type {
   BERTH_OPTION_MAP = 6     /* mapping of string to string */
 } berth_option_type;
 
-/* One key of a plugin's options. */
+/*
+ * One key of a plugin's options. The core steps through the array by the
+ * descriptor's option_spec_size, so later versions may append fields here.
+ */
 typedef struct berth_option_spec {
   const char *name;         /* key in the stack file, [a-z0-9_-]+ */
   uint32_t type;            /* berth_option_type */
@@ -79,11 +85,12 @@ typedef struct berth_plugin_descriptor {
   uint16_t abi_minor;    /* BERTH_ABI_MINOR */
   const char *toolchain; /* BERTH_TOOLCHAIN_TAG: must equal the core's */
   uint32_t kind;         /* berth_plugin_kind */
-  const char *name;      /* unique across all loaded plugins, [a-z0-9-]+ */
+  const char *name;      /* unique across all loaded plugins, [a-z0-9_-]+ */
   const char *version;   /* the plugin's own version, free text */
   const char *description;
   const berth_option_spec *options;
   uint32_t option_count;
+  uint32_t option_spec_size; /* sizeof(berth_option_spec) as the plugin saw it */
   berth_create_fn create;
   berth_destroy_fn destroy;
   berth_probe_fn probe; /* may be NULL */
@@ -91,8 +98,18 @@ typedef struct berth_plugin_descriptor {
 
 typedef const berth_plugin_descriptor *(*berth_plugin_entry_fn)(void);
 
+/*
+ * The size of the descriptor each minor version defines. A plugin built
+ * against 1.0 keeps loading into a 1.x core: the core reads a later field
+ * only when struct_size covers it.
+ */
+#define BERTH_DESCRIPTOR_SIZE_1_0                                                                  \
+  (offsetof(berth_plugin_descriptor, probe) + sizeof(berth_probe_fn))
+#define BERTH_OPTION_SPEC_SIZE_1_0 (offsetof(berth_option_spec, doc) + sizeof(const char *))
+
 #ifdef __cplusplus
 }
 #endif
+// NOLINTEND(modernize-*, readability-identifier-naming)
 
 #endif /* BERTH_SDK_PLUGIN_ABI_H */

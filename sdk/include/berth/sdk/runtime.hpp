@@ -40,18 +40,18 @@ public:
 
   // spec is the bundle's config.json (OCI runtime spec).
   virtual Result<ContainerState> create(const std::string &id, const std::string &bundle,
-                                        const nlohmann::json &spec) = 0;
-  virtual Result<void> start(const std::string &id) = 0;
-  virtual Result<ContainerState> state(const std::string &id) = 0;
-  virtual Result<void> kill(const std::string &id, int signal) = 0;
-  virtual Result<void> remove(const std::string &id) = 0;
+                                        const nlohmann::json &spec) noexcept = 0;
+  virtual Result<void> start(const std::string &id) noexcept = 0;
+  virtual Result<ContainerState> state(const std::string &id) noexcept = 0;
+  virtual Result<void> kill(const std::string &id, int signal) noexcept = 0;
+  virtual Result<void> remove(const std::string &id) noexcept = 0;
   // process is an OCI "process" object; returns the new process's pid.
-  virtual Result<int> exec(const std::string &id, const nlohmann::json &process) = 0;
-  virtual Result<ContainerStats> stats(const std::string &id) = 0;
+  virtual Result<int> exec(const std::string &id, const nlohmann::json &process) noexcept = 0;
+  virtual Result<ContainerStats> stats(const std::string &id) noexcept = 0;
   // OCI runtime "features" document.
-  virtual Result<nlohmann::json> features() = 0;
+  virtual Result<nlohmann::json> features() noexcept = 0;
   // Reattach to a container after the engine restarted.
-  virtual Result<ContainerState> recover(const std::string &id) = 0;
+  virtual Result<ContainerState> recover(const std::string &id) noexcept = 0;
 };
 
 template <> struct KindOf<IsolationBackend> {

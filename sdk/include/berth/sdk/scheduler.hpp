@@ -77,28 +77,28 @@ public:
   // A bitmask of ExtensionPoint.
   [[nodiscard]] virtual std::uint32_t extension_points() const noexcept = 0;
 
-  virtual FilterStatus filter(const PodSpec &pod, const NodeInfo &node) {
+  virtual FilterStatus filter(const PodSpec &pod, const NodeInfo &node) noexcept {
     (void)pod;
     (void)node;
     return {};
   }
   // 0..100; higher is better.
-  virtual std::int64_t score(const PodSpec &pod, const NodeInfo &node) {
+  virtual std::int64_t score(const PodSpec &pod, const NodeInfo &node) noexcept {
     (void)pod;
     (void)node;
     return 0;
   }
   // Rescale this plugin's scores of one cycle into 0..100.
-  virtual void normalize(const PodSpec &pod, std::vector<NodeScore> &scores) {
+  virtual void normalize(const PodSpec &pod, std::vector<NodeScore> &scores) noexcept {
     (void)pod;
     (void)scores;
   }
-  virtual Result<void> reserve(const PodSpec &pod, const std::string &node) {
+  virtual Result<void> reserve(const PodSpec &pod, const std::string &node) noexcept {
     (void)pod;
     (void)node;
     return {};
   }
-  virtual void unreserve(const PodSpec &pod, const std::string &node) {
+  virtual void unreserve(const PodSpec &pod, const std::string &node) noexcept {
     (void)pod;
     (void)node;
   }

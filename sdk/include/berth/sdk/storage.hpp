@@ -41,17 +41,19 @@ public:
   static constexpr const char *interface_id = "berth.storage.v1";
 
   // A writable snapshot on top of parent (empty for none).
-  virtual Result<std::vector<Mount>> prepare(const std::string &key, const std::string &parent) = 0;
+  virtual Result<std::vector<Mount>> prepare(const std::string &key,
+                                             const std::string &parent) noexcept = 0;
   // A read-only snapshot on top of parent.
-  virtual Result<std::vector<Mount>> view(const std::string &key, const std::string &parent) = 0;
+  virtual Result<std::vector<Mount>> view(const std::string &key,
+                                          const std::string &parent) noexcept = 0;
   // Freeze the active snapshot key under the committed name.
-  virtual Result<void> commit(const std::string &name, const std::string &key) = 0;
-  virtual Result<std::vector<Mount>> mounts(const std::string &key) = 0;
+  virtual Result<void> commit(const std::string &name, const std::string &key) noexcept = 0;
+  virtual Result<std::vector<Mount>> mounts(const std::string &key) noexcept = 0;
   // Fails with Errc::busy while children exist.
-  virtual Result<void> remove(const std::string &key) = 0;
-  virtual Result<SnapshotInfo> stat(const std::string &key) = 0;
-  virtual Result<void> walk(const std::function<void(const SnapshotInfo &)> &visit) = 0;
-  virtual Result<DiskUsage> usage(const std::string &key) = 0;
+  virtual Result<void> remove(const std::string &key) noexcept = 0;
+  virtual Result<SnapshotInfo> stat(const std::string &key) noexcept = 0;
+  virtual Result<void> walk(const std::function<void(const SnapshotInfo &)> &visit) noexcept = 0;
+  virtual Result<DiskUsage> usage(const std::string &key) noexcept = 0;
 };
 
 template <> struct KindOf<StorageDriver> { static constexpr uint32_t value = BERTH_KIND_STORAGE; };

@@ -1,11 +1,14 @@
 // The toolchain tag: what must match between the core and a plugin for C++
 // types (std::string, std::vector, nlohmann::json, vtables) to cross safely.
+// Each part changes the layout or the mangling of something that crosses:
+// the compiler, libstdc++'s dual ABI and debug mode, the C++ standard, and
+// nlohmann::json's version and diagnostics mode (which adds a member).
 //
 // Boost is deliberately absent: no Boost type crosses the boundary, so a
 // plugin built against another Boost release is still compatible.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/detail/abi_macros.hpp>
 
 #define BERTH_STR_IMPL(x) #x
 #define BERTH_STR(x) BERTH_STR_IMPL(x)
@@ -28,5 +31,5 @@
 
 #define BERTH_TOOLCHAIN_TAG                                                                        \
   BERTH_TOOLCHAIN_COMPILER                                                                         \
-      ";" BERTH_TOOLCHAIN_STDLIB ";c++" BERTH_STR(__cplusplus) ";json-" BERTH_STR(                 \
-          NLOHMANN_JSON_VERSION_MAJOR) "." BERTH_STR(NLOHMANN_JSON_VERSION_MINOR)
+  ";" BERTH_TOOLCHAIN_STDLIB ";c++" BERTH_STR(__cplusplus) ";json-" BERTH_STR(                     \
+      NLOHMANN_JSON_VERSION_MAJOR) "." BERTH_STR(NLOHMANN_JSON_VERSION_MINOR)

@@ -76,11 +76,13 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"garbage", "cannot load as a shared library: "}));
 
 TEST(Registry, SkippedPluginIsListedWithItsReasonAndCannotBeCreated) {
+  testing::TempDir root;
   PluginRegistry registry;
   const auto &entry = load_one(registry, "skipping");
   EXPECT_EQ(entry.status, PluginStatus::skipped);
   EXPECT_EQ(entry.reason, "needs the frobnicator filesystem");
-  auto made = registry.create<sdk::StorageDriver>("fixture-skipping", {}, nullptr);
+  auto host = std::make_shared<CoreHostServices>("fixture-skipping", root.path());
+  auto made = registry.create<sdk::StorageDriver>("fixture-skipping", {}, host);
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.error().code, sdk::Errc::unavailable);
 }
@@ -152,6 +154,19 @@ TEST(Registry, DirectoryLoadSortsOutEveryFixture) {
   EXPECT_EQ(counts[PluginStatus::refused], 8);
   EXPECT_EQ(registry.plugin_names(PluginKind::scheduler),
             (std::vector<std::string>{"fixture-failing-create", "fixture-good"}));
+}
+
+TEST(Registry, DirectoryLoadOpensOnlyBerthPluginFiles) {
+  testing::TempDir dir;
+  // The same library under a name berth_add_plugin would not produce: berth
+  // must not dlopen (and so run the constructors of) other libraries.
+  std::filesystem::copy_file(fixture("good"), dir.path() / "libsomething-else.so");
+  std::filesystem::copy_file(fixture("good"), dir.path() / "berth-good.so");
+  std::filesystem::create_directory(dir.path() / "berth-dir.so");
+  PluginRegistry registry;
+  registry.load_directory(dir.path());
+  ASSERT_EQ(registry.entries().size(), 1U);
+  EXPECT_EQ(registry.entries()[0].file, dir.path() / "berth-good.so");
 }
 
 TEST(PluginAbi, PluginExportsExactlyOneSymbol) {

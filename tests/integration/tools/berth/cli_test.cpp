@@ -133,8 +133,55 @@ TEST(Cli, StackChoiceFollowsFlagThenEnvironment) {
   auto root_flag = run_berth({"--root", "/elsewhere", "info", "--format", "json"},
                              {{"BERTH_STACK", from_env.string()}});
   EXPECT_EQ(nlohmann::json::parse(root_flag.out)["root"], "/elsewhere");
-  auto builtin = run_berth({"info", "--format", "json"});
+  if (std::filesystem::exists("/etc/berth/stack.yaml")) {
+    GTEST_SKIP() << "/etc/berth/stack.yaml exists, so the built-in default is not used";
+  }
+  auto builtin = run_berth({"info", "--format", "json"}, {{"BERTH_STACK", ""}});
   EXPECT_EQ(nlohmann::json::parse(builtin.out)["stack"], "(built-in default)");
+}
+
+TEST(Cli, StackFileMistakesAreNamed) {
+  testing::TempDir dir;
+  auto directory = run_berth({"--stack", dir.path().string(), "info"});
+  EXPECT_EQ(directory.exit_code, 1);
+  EXPECT_EQ(directory.err,
+            dir.path().string() + ": is a directory; name the stack file inside it\n");
+  auto empty = run_berth({"--stack", "", "info"});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_EQ(empty.err, "berth: --stack needs a file\n");
+}
+
+TEST(Cli, PluginsLsStillListsWhenTheStackNamesAnUnusablePlugin) {
+  testing::TempDir dir;
+  const auto stack = fixture_stack(dir, "storage:\n  driver: fixture-skipping\n");
+  auto result = run_berth({"--stack", stack.string(), "plugins", "ls"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.out.find("skipped: needs the frobnicator filesystem"), std::string::npos);
+  EXPECT_EQ(result.err, "warning: " + stack.string() +
+                            ":6:11: storage.driver: storage plugin 'fixture-skipping' cannot run "
+                            "on this host: needs the frobnicator filesystem\n");
+  auto info = run_berth({"--stack", stack.string(), "info"});
+  EXPECT_EQ(info.exit_code, 1) << "info needs a stack that resolves";
+}
+
+TEST(Cli, DebugLogInJsonNamesWhatWasRefusedAndWhy) {
+  testing::TempDir dir;
+  const auto stack = fixture_stack(dir, "logging: { level: info, format: json }\n");
+  auto result = run_berth({"--log-level", "debug", "--stack", stack.string(), "plugins", "ls"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  bool found = false;
+  std::istringstream lines(result.err);
+  for (std::string line; std::getline(lines, line);) {
+    auto entry = nlohmann::json::parse(line); // every line is one JSON object
+    EXPECT_EQ(entry["level"], "debug");
+    const auto message = entry["msg"].get<std::string>();
+    found = found || (message.rfind("refused ? from ", 0) == 0 &&
+                      message.find("berth-fixture-wrong-major.so: built for SDK ABI 2.0") !=
+                          std::string::npos);
+  }
+  EXPECT_TRUE(found) << result.err;
+  auto quiet = run_berth({"--stack", stack.string(), "plugins", "ls"});
+  EXPECT_TRUE(quiet.err.empty()) << quiet.err;
 }
 
 TEST(Cli, InfoShowsDriversAndHostFacts) {

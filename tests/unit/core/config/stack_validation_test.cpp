@@ -50,6 +50,7 @@ berth_plugin_descriptor descriptor(uint32_t kind, const char *name,
           "test plugin",
           options,
           count,
+          sizeof(berth_option_spec),
           never_create,
           never_destroy,
           probe};
@@ -193,17 +194,31 @@ INSTANTIATE_TEST_SUITE_P(
                  "6:7: network.networks[0].drvier: unknown key 'drvier'; did you mean 'driver'? "
                  "(allowed: driver, options, name)"},
         BadStack{"34-scheduler-without-profiles.yaml",
-                 "4:13: scheduler.profiles: expected a list of at least one profile, got a "
-                 "list"},
+                 "4:13: scheduler.profiles: expected a list of at least one profile, got an "
+                 "empty list"},
         BadStack{"35-option-bool-wrong.yaml",
-                 "7:36: network.networks[0].options.nat: expected bool, got 'maybe'"}));
+                 "7:36: network.networks[0].options.nat: expected bool, got 'maybe'"},
+        BadStack{"36-two-documents.yaml",
+                 "4:1: holds 2 YAML documents; a stack file holds exactly one"},
+        BadStack{"37-filter-listed-twice.yaml",
+                 "6:42: scheduler.profiles[0].filters[2]: 'test-filter' is listed twice in "
+                 "filters"},
+        BadStack{"38-no-networks.yaml",
+                 "4:13: network.networks: expected a list of at least one network, got an "
+                 "empty list"},
+        BadStack{"39-quoted-number.yaml",
+                 "5:20: storage.options.size: expected int, got the quoted string \"12\" "
+                 "(remove the quotes)"},
+        BadStack{"40-non-finite-float.yaml",
+                 "9:31: scheduler.profiles[0].args.test-score.spread: expected float, got "
+                 "'nan'"}));
 
 TEST(StackValidation, EveryBadFixtureIsInTheTable) {
   std::size_t files = 0;
   for (const auto &entry : std::filesystem::directory_iterator(kBadStacks)) {
     files += entry.path().extension() == ".yaml" ? 1 : 0;
   }
-  EXPECT_EQ(files, 35U) << "add the new bad stack to the table above";
+  EXPECT_EQ(files, 40U) << "add the new bad stack to the table above";
 }
 
 TEST(StackValidation, ReportsEveryProblemNotJustTheFirst) {
@@ -272,6 +287,26 @@ runtime:
   EXPECT_EQ(again->storage->options, stack->storage->options);
   EXPECT_EQ(again->runtime->backends.at("fast").plugin, "test-runtime");
   EXPECT_EQ(stack_to_yaml(*again), stack_to_yaml(*stack));
+}
+
+TEST(StackValidation, MissingRequiredSchedulerOptionNamesItsArgsKey) {
+  testing::TempDir dir;
+  PluginRegistry registry = test_registry();
+  static constexpr berth_option_spec kRequired[] = {
+      {"zone", BERTH_OPTION_STRING, nullptr, nullptr, "the zone label"}};
+  static const auto needs_zone = descriptor(BERTH_KIND_SCHEDULER, "needs-zone", kRequired, 1);
+  registry.add_builtin([] { return &needs_zone; });
+  auto loaded = read_stack_file(dir.write("stack.yaml", R"(apiVersion: berth/v1
+kind: Stack
+scheduler:
+  profiles:
+    - { name: default, filters: [needs-zone] }
+)"));
+  ASSERT_TRUE(loaded.stack.has_value());
+  const auto diagnostics = resolve_stack(*loaded.stack, registry);
+  ASSERT_EQ(diagnostics.size(), 1U);
+  EXPECT_EQ(diagnostics[0].path, "scheduler.profiles[0].args.needs-zone");
+  EXPECT_EQ(diagnostics[0].message, "plugin 'needs-zone' requires option 'zone' (the zone label)");
 }
 
 TEST(StackValidation, BuiltinDefaultStackIsValid) {

@@ -2,7 +2,9 @@
 // rule refuses with its own reason. The same rules on real shared libraries
 // are in tests/integration/core/plugin/registry_test.cpp.
 #include "plugin/handshake.hpp"
+#include "plugin/host_services.hpp"
 #include "plugin/registry.hpp"
+#include "support/temp_dir.hpp"
 
 #include <berth/sdk/scheduler.hpp>
 #include <berth/sdk/storage.hpp>
@@ -65,6 +67,31 @@ TEST(Handshake, RefusesNewerMinor) {
   d.abi_minor = BERTH_ABI_MINOR + 1;
   EXPECT_EQ(refusal(d), "built for SDK ABI 1.1, newer than this berth's 1.0; upgrade berth or "
                         "rebuild the plugin against SDK 1.0");
+}
+
+TEST(Handshake, ReadsOptionsWrittenByALaterMinorWithLargerSpecs) {
+  // A plugin from a future 1.x may append fields to berth_option_spec; the
+  // core must step by the plugin's stride and read only the fields it knows.
+  struct FutureSpec {
+    berth_option_spec v1_0;
+    const char *added_later;
+  };
+  static const FutureSpec future[] = {
+      {{"first", BERTH_OPTION_INT, "1", nullptr, "one"}, "x"},
+      {{"second", BERTH_OPTION_BOOL, "true", nullptr, "two"}, "y"},
+  };
+  auto d = valid();
+  d.options = &future[0].v1_0;
+  d.option_count = 2;
+  d.option_spec_size = sizeof(FutureSpec);
+  auto info = check_descriptor(&d);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  ASSERT_EQ(info->options.size(), 2U);
+  EXPECT_EQ(info->options[1].name, "second");
+  EXPECT_EQ(info->options[1].type, OptionType::boolean);
+  d.option_spec_size = 8;
+  EXPECT_EQ(refusal(d), "option schema: option_spec_size is 8, ABI 1.0 needs at least " +
+                            std::to_string(BERTH_OPTION_SPEC_SIZE_1_0));
 }
 
 TEST(Handshake, RefusesTruncatedDescriptor) {
@@ -131,13 +158,36 @@ TEST(Handshake, RefusesMalformedSchemas) {
 }
 
 TEST(Registry, BuiltinPluginCreatesWithDefaultsFilledIn) {
+  testing::TempDir root;
   PluginRegistry registry;
   registry.add_builtin(noop_descriptor);
   ASSERT_EQ(registry.entries().size(), 1U);
   EXPECT_EQ(registry.entries()[0].status, PluginStatus::loaded);
-  auto made = registry.create<sdk::SchedulerPlugin>("noop", nlohmann::json::object(), nullptr);
+  auto host = std::make_shared<CoreHostServices>("noop", root.path());
+  auto made = registry.create<sdk::SchedulerPlugin>("noop", nlohmann::json::object(), host);
   ASSERT_TRUE(made.ok()) << made.error().message;
   EXPECT_EQ((*made)->extension_points(), 0U);
+  auto hostless = registry.create<sdk::SchedulerPlugin>("noop", {}, nullptr);
+  ASSERT_FALSE(hostless.ok());
+  EXPECT_EQ(hostless.error().code, sdk::Errc::internal);
+}
+
+int failing_probe(char *reason, size_t capacity) {
+  std::snprintf(reason, capacity, "probe failed: /proc is not mounted");
+  return BERTH_ERROR;
+}
+
+TEST(Registry, ProbeErrorRefusesRatherThanSkips) {
+  static berth_plugin_descriptor broken = [] {
+    auto d = valid();
+    d.probe = failing_probe;
+    return d;
+  }();
+  PluginRegistry registry;
+  registry.add_builtin([] { return static_cast<const berth_plugin_descriptor *>(&broken); });
+  EXPECT_EQ(registry.entries()[0].status, PluginStatus::refused);
+  EXPECT_EQ(registry.entries()[0].reason, "probe failed: /proc is not mounted");
+  EXPECT_EQ(registry.entries()[0].descriptor, nullptr);
 }
 
 TEST(Registry, RefusesSecondPluginWithTheSameName) {
@@ -152,12 +202,14 @@ TEST(Registry, RefusesSecondPluginWithTheSameName) {
 }
 
 TEST(Registry, CreateChecksTheKind) {
+  testing::TempDir root;
   PluginRegistry registry;
   registry.add_builtin(noop_descriptor);
-  auto made = registry.create<sdk::StorageDriver>("noop", {}, nullptr);
+  auto host = std::make_shared<CoreHostServices>("noop", root.path());
+  auto made = registry.create<sdk::StorageDriver>("noop", {}, host);
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.error().message, "plugin 'noop' is a scheduler plugin");
-  auto missing = registry.create<sdk::SchedulerPlugin>("nope", {}, nullptr);
+  auto missing = registry.create<sdk::SchedulerPlugin>("nope", {}, host);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, sdk::Errc::not_found);
 }

@@ -52,13 +52,5 @@ TEST(HostServices, ReportsAnUnwritableStoreAsAnError) {
   EXPECT_EQ(put.error().context, "plugin 'alpha' key-value store");
 }
 
-TEST(HostServices, CancellationFollowsTheProcessFlag) {
-  CoreHostServices host("alpha", "/nonexistent");
-  cancellation_flag().store(true);
-  EXPECT_TRUE(host.cancelled());
-  cancellation_flag().store(false);
-  EXPECT_FALSE(host.cancelled());
-}
-
 } // namespace
 } // namespace berth

@@ -39,7 +39,7 @@ public:
       dir_ = pattern;
     }
   }
-  ~TestHost() override {
+  ~TestHost() noexcept override {
     std::error_code ignored;
     if (!dir_.empty()) {
       std::filesystem::remove_all(dir_, ignored);
@@ -51,7 +51,7 @@ public:
   TestHost &operator=(TestHost &&) = delete;
 
   Logger &logger() noexcept override { return logger_; }
-  Result<std::filesystem::path> state_dir() override {
+  Result<std::filesystem::path> state_dir() noexcept override {
     if (dir_.empty()) {
       return make_error(Errc::io, "mkdtemp failed", "/tmp");
     }
@@ -75,23 +75,23 @@ private:
 
   class MemoryStore final : public KeyValueStore {
   public:
-    Result<std::optional<std::string>> get(std::string_view key) override {
+    Result<std::optional<std::string>> get(std::string_view key) noexcept override {
       std::lock_guard lock(mutex_);
       auto it = items_.find(std::string(key));
       return it == items_.end() ? std::optional<std::string>{} : it->second;
     }
-    Result<void> put(std::string_view key, std::string_view value) override {
+    Result<void> put(std::string_view key, std::string_view value) noexcept override {
       std::lock_guard lock(mutex_);
       items_[std::string(key)] = value;
       return {};
     }
-    Result<void> erase(std::string_view key) override {
+    Result<void> erase(std::string_view key) noexcept override {
       std::lock_guard lock(mutex_);
       items_.erase(std::string(key));
       return {};
     }
     Result<std::vector<std::pair<std::string, std::string>>>
-    list(std::string_view prefix) override {
+    list(std::string_view prefix) noexcept override {
       std::lock_guard lock(mutex_);
       std::vector<std::pair<std::string, std::string>> out;
       for (auto it = items_.lower_bound(std::string(prefix));
