@@ -57,8 +57,10 @@ void print_info(const nlohmann::json &info) {
     dirs += (dirs.empty() ? "" : ", ") + dir.get<std::string>();
   }
   std::cout << (dirs.empty() ? "none" : dirs) << "\nDrivers:\n";
-  for (const auto &[kind, chosen] : info["drivers"].items()) {
-    std::cout << "  " << kind << ":" << std::string(12 - kind.size(), ' ')
+  for (const auto kind : kAllPluginKinds) { // stack order, not the JSON object's
+    const std::string name(kind_name(kind));
+    const auto &chosen = info["drivers"][name];
+    std::cout << "  " << name << ":" << std::string(12 - name.size(), ' ')
               << (chosen.is_null() ? "(not configured)" : chosen.get<std::string>()) << "\n";
   }
   const auto &plugins = info["plugins"];

@@ -120,6 +120,25 @@ TEST(Cli, ConfigValidateSaysOkOrPrintsPositionedErrors) {
                                            "the frobnicator filesystem\n");
 }
 
+TEST(Cli, OptionsThatFailALoadedPluginsSchemaArePositioned) {
+  testing::TempDir dir;
+  const auto stack = fixture_stack(dir, "scheduler:\n"
+                                        "  profiles:\n"
+                                        "    - name: default\n"
+                                        "      filters: [fixture-good]\n"
+                                        "      args:\n"
+                                        "        fixture-good: { mode: fast, limit: many }\n");
+  auto result = run_berth({"config", "validate", stack.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err,
+            stack.string() +
+                ":10:31: scheduler.profiles[0].args.fixture-good.mode: 'fast' is not one of: "
+                "strict, lenient\n" +
+                stack.string() +
+                ":10:44: scheduler.profiles[0].args.fixture-good.limit: expected int, got "
+                "'many'\n");
+}
+
 TEST(Cli, StackChoiceFollowsFlagThenEnvironment) {
   testing::TempDir dir;
   const auto from_env = dir.write("env.yaml", "apiVersion: berth/v1\nkind: Stack\nroot: /env\n");
