@@ -17,7 +17,11 @@ public:
     if (!check_.expect_map(node, path_)) {
       return std::nullopt;
     }
-    check_.allow_keys(node, path_, {"name", "filters", "scores", "args"});
+    check_.allow_keys(node, path_,
+                      {"name", "filters", "scores", "args", "percentageOfNodesToScore"});
+    if (const auto *percentage = node.find("percentageOfNodesToScore")) {
+      parse_percentage(*percentage);
+    }
     if (const auto *name = check_.require(node, "name", path_)) {
       parse_name(*name, names);
     }
@@ -43,6 +47,16 @@ private:
       check_.error(node.at, path, "duplicate profile name '" + *text + "'");
     }
     profile_.name = text.value_or("");
+  }
+
+  void parse_percentage(const ConfigNode &node) {
+    const auto path = path_ + ".percentageOfNodesToScore";
+    auto value = check_.integer(node, path);
+    if (value && (*value < 0 || *value > 100)) {
+      check_.error(node.at, path,
+                   "must be between 0 (adaptive) and 100, got " + std::to_string(*value));
+    }
+    profile_.percentage_of_nodes_to_score = static_cast<int>(value.value_or(0));
   }
 
   // A plugin's options come from args.<plugin>; the path is set even when

@@ -53,6 +53,7 @@ struct ScoreEntry {
 
 struct SchedulerProfile {
   std::string name;
+  int percentage_of_nodes_to_score = 0; // 0: Kubernetes' adaptive default
   std::vector<PluginChoice> filters;
   std::vector<ScoreEntry> scores;
 };

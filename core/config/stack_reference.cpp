@@ -33,6 +33,7 @@ scheduler:
       filters: [PLUGIN, ...]
       scores: [{ plugin: PLUGIN, weight: 1 }]
       args: { PLUGIN: { option: value } }
+      percentageOfNodesToScore: 0             # 0: adaptive, as kube-scheduler
 logging: { level: info, format: text }
 ```
 
@@ -56,7 +57,7 @@ A stack loads whole or not at all.
 | `storage` | mapping | none | `driver`: a storage plugin; `options`: its options |
 | `runtime` | mapping | none | `backends`: name to `{plugin, options}`; `default`: one of the names (optional with a single backend) |
 | `network` | mapping | none | `networks`: list of `{name, driver, options}`; `default`: one of the names (optional with a single network) |
-| `scheduler` | mapping | none | `profiles`: list of `{name, filters, scores, args}`; a score's `weight` is 1 to 100 |
+| `scheduler` | mapping | none | `profiles`: list of `{name, filters, scores, args, percentageOfNodesToScore}`; a score's `weight` is 1 to 100; `percentageOfNodesToScore` is 0 (adaptive, as Kubernetes) to 100 |
 | `logging.level` | string | `info` | `trace`, `debug`, `info`, `warn` or `error`; `--log-level` overrides it |
 | `logging.format` | string | `text` | `text` or `json` (one JSON object per line) |
 

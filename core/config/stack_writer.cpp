@@ -71,6 +71,8 @@ void emit_network(YAML::Emitter &out, const NetworkSection &network) {
 
 void emit_profile(YAML::Emitter &out, const SchedulerProfile &profile) {
   out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << profile.name;
+  out << YAML::Key << "percentageOfNodesToScore" << YAML::Value
+      << profile.percentage_of_nodes_to_score;
   out << YAML::Key << "filters" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto &filter : profile.filters) {
     out << filter.plugin;

@@ -4,6 +4,7 @@
 #include "log/logging.hpp"
 #include "plugin/handshake.hpp"
 #include "plugin/host_services.hpp"
+#include "util/text.hpp"
 
 #include <berth/sdk/plugin_abi.h>
 
@@ -120,6 +121,58 @@ HostFacts Engine::host_facts() {
 
 std::string Engine::stack_reference() const {
   return stack_reference_markdown(registry_);
+}
+
+namespace {
+
+constexpr std::size_t kDefaultSimulatedNodes = 1000;
+constexpr std::size_t kDefaultSimulatedPods = 10000;
+
+sdk::Result<Workload> load_workload(const SimulationRequest &request) {
+  if (!request.workload) {
+    return uniform_workload(request.nodes != 0 ? request.nodes : kDefaultSimulatedNodes,
+                            request.pods != 0 ? request.pods : kDefaultSimulatedPods);
+  }
+  auto loaded = read_workload_file(*request.workload);
+  if (!loaded.workload) {
+    std::string lines;
+    for (const auto &diagnostic : loaded.diagnostics) {
+      lines += (lines.empty() ? "" : "\n") + diagnostic.to_string();
+    }
+    return sdk::make_error(sdk::Errc::invalid_argument, lines);
+  }
+  resize_workload(*loaded.workload, request.nodes, request.pods);
+  return std::move(*loaded.workload);
+}
+
+} // namespace
+
+sdk::Result<SimulationReport> Engine::simulate(const SimulationRequest &request) const {
+  if (auto configured = require_section(PluginKind::scheduler); !configured.ok()) {
+    return std::move(configured).error();
+  }
+  const auto &profiles = stack_.scheduler->profiles;
+  const auto wanted = request.profile.empty() ? profiles.front().name : request.profile;
+  auto config = std::find_if(profiles.begin(), profiles.end(),
+                             [&](const auto &p) { return p.name == wanted; });
+  if (config == profiles.end()) {
+    std::vector<std::string> names;
+    for (const auto &p : profiles) {
+      names.push_back(p.name);
+    }
+    return sdk::make_error(sdk::Errc::not_found,
+                           "no scheduler profile named '" + wanted + "' in " + stack_.source +
+                               " (have: " + join(names, ", ") + ")" + did_you_mean(wanted, names));
+  }
+  auto workload = load_workload(request);
+  if (!workload.ok()) {
+    return std::move(workload).error();
+  }
+  auto profile = build_profile(*config, stack_.source, registry_, stack_.root);
+  if (!profile.ok()) {
+    return std::move(profile).error();
+  }
+  return berth::simulate(*workload, std::move(profile).value(), request.options);
 }
 
 std::string Engine::plugin_abi() {

@@ -5,6 +5,7 @@
 #include "config/stack.hpp"
 #include "host/host_facts.hpp"
 #include "plugin/registry.hpp"
+#include "sched/simulator.hpp"
 
 #include <berth/sdk/result.hpp>
 
@@ -27,6 +28,14 @@ struct EngineOptions {
 // Which stack file to read: --stack, then $BERTH_STACK, then
 // /etc/berth/stack.yaml; nullopt means the built-in default.
 std::optional<std::filesystem::path> choose_stack_file(const EngineOptions &options);
+
+struct SimulationRequest {
+  std::optional<std::filesystem::path> workload; // none: a uniform cluster
+  std::size_t nodes = 0;                         // 0: as the workload says
+  std::size_t pods = 0;
+  std::string profile; // empty: the stack's first profile
+  SimulationOptions options;
+};
 
 class Engine;
 
@@ -70,6 +79,10 @@ public:
 
   // Markdown reference of the stack file and every plugin's options.
   [[nodiscard]] std::string stack_reference() const;
+
+  // Runs the scheduler over a simulated cluster with one of the stack's
+  // profiles. Workload file errors come back as FILE:LINE:COLUMN lines.
+  [[nodiscard]] sdk::Result<SimulationReport> simulate(const SimulationRequest &request) const;
 
   // The plugin the stack chose for kind ("overlay2"), or "" if none.
   [[nodiscard]] std::string chosen_plugin(PluginKind kind) const;

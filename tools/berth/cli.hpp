@@ -86,6 +86,8 @@ Command version_command();
 Command info_command();
 Command plugins_command();
 Command config_command();
+Command sched_command();
+Command sched_command();
 
 std::string berth_version();
 

@@ -1,13 +1,23 @@
 // Scheduler plugins v1: the kube-scheduler framework, slimmed down.
 //
+// For each pod the framework runs, in order: PreFilter (once, all nodes),
+// Filter (each candidate node, in parallel), PreScore (once, the feasible
+// nodes), Score (each feasible node, in parallel), Normalize (once), and
+// Reserve (the chosen node). A plugin keeps per-cycle state in its own
+// members: PreFilter and PreScore write it, Filter and Score only read it,
+// so Filter and Score must be safe to call from several threads at once.
+//
 // One plugin object may serve several extension points; extension_points()
 // says which, so the framework never calls a default it does not need.
 #pragma once
 
 #include <berth/sdk/plugin.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,8 +27,10 @@ struct Resources {
   std::int64_t cpu_millis = 0;
   std::int64_t memory_bytes = 0;
   std::int64_t pods = 0;
-  std::map<std::string, std::int64_t> extended;
+  std::map<std::string, std::int64_t> extended; // "example.com/gpu" -> count
 };
+
+using Labels = std::map<std::string, std::string>;
 
 struct Taint {
   std::string key;
@@ -27,26 +39,79 @@ struct Taint {
 };
 
 struct Toleration {
-  std::string key;          // empty with operator Exists: tolerates everything
+  std::string key;          // empty with op Exists: tolerates every taint
   std::string op = "Equal"; // Equal | Exists
   std::string value;
-  std::string effect; // empty: all effects
+  std::string effect; // empty: every effect
 };
 
-struct NodeInfo {
-  std::string name;
-  Resources capacity;
-  Resources allocated;
-  std::map<std::string, std::string> labels;
-  std::vector<Taint> taints;
+// One label condition, as in Kubernetes' NodeSelectorRequirement.
+struct LabelRequirement {
+  std::string key;
+  std::string op; // In | NotIn | Exists | DoesNotExist | Gt | Lt
+  std::vector<std::string> values;
+};
+
+// All requirements must hold (AND).
+struct NodeSelectorTerm {
+  std::vector<LabelRequirement> match_expressions;
+};
+
+struct PreferredSchedulingTerm {
+  std::int32_t weight = 1; // 1..100
+  NodeSelectorTerm term;
+};
+
+struct NodeAffinity {
+  std::vector<NodeSelectorTerm> required; // any one term must hold (OR)
+  std::vector<PreferredSchedulingTerm> preferred;
+};
+
+struct LabelSelector {
+  Labels match_labels;
+  std::vector<LabelRequirement> match_expressions;
+};
+
+struct TopologySpreadConstraint {
+  std::int32_t max_skew = 1;
+  std::string topology_key;                         // a node label, e.g. "zone"
+  std::string when_unsatisfiable = "DoNotSchedule"; // or ScheduleAnyway
+  LabelSelector selector;                           // which pods count
+};
+
+struct PodAffinityTerm {
+  LabelSelector selector;
+  std::string topology_key; // "kubernetes.io/hostname" for one pod per node
+};
+
+struct WeightedPodAffinityTerm {
+  std::int32_t weight = 1; // 1..100
+  PodAffinityTerm term;
+};
+
+struct PodAntiAffinity {
+  std::vector<PodAffinityTerm> required;
+  std::vector<WeightedPodAffinityTerm> preferred;
 };
 
 struct PodSpec {
   std::string name;
   Resources requests;
-  std::map<std::string, std::string> labels;
-  std::map<std::string, std::string> node_selector;
+  Labels labels;
+  Labels node_selector;
+  NodeAffinity node_affinity;
   std::vector<Toleration> tolerations;
+  std::vector<TopologySpreadConstraint> topology_spread;
+  PodAntiAffinity anti_affinity;
+};
+
+struct NodeInfo {
+  std::string name;
+  Resources capacity;
+  Resources allocated; // sum of the requests of the pods placed here
+  Labels labels;
+  std::vector<Taint> taints;
+  std::vector<const PodSpec *> pods; // placed here; owned by the framework
 };
 
 // Why a node was rejected; an empty reason means the node fits. Reasons are
@@ -57,16 +122,20 @@ struct FilterStatus {
 };
 
 struct NodeScore {
-  std::string node;
+  std::size_t node = 0; // index into the framework's node list
   std::int64_t score = 0;
 };
 
 enum ExtensionPoint : std::uint32_t {
-  kFilter = 1U << 0U,
-  kScore = 1U << 1U,
-  kNormalize = 1U << 2U,
-  kReserve = 1U << 3U,
+  kPreFilter = 1U << 0U,
+  kFilter = 1U << 1U,
+  kPreScore = 1U << 2U,
+  kScore = 1U << 3U,
+  kNormalize = 1U << 4U,
+  kReserve = 1U << 5U,
 };
+
+inline constexpr std::int64_t kMaxNodeScore = 100;
 
 class SchedulerPlugin : public PluginObject {
 public:
@@ -77,28 +146,44 @@ public:
   // A bitmask of ExtensionPoint.
   [[nodiscard]] virtual std::uint32_t extension_points() const noexcept = 0;
 
+  // Once per pod, with every node. An error makes the pod unschedulable on
+  // all nodes, with the error's message as the reason.
+  virtual Result<void> pre_filter(const PodSpec &pod, std::span<const NodeInfo> nodes) noexcept {
+    (void)pod;
+    (void)nodes;
+    return {};
+  }
+  // Thread-safe: called concurrently for different nodes.
   virtual FilterStatus filter(const PodSpec &pod, const NodeInfo &node) noexcept {
     (void)pod;
     (void)node;
     return {};
   }
-  // 0..100; higher is better.
+  // Once per pod, with the nodes that passed every filter.
+  virtual void pre_score(const PodSpec &pod, std::span<const NodeInfo *const> feasible) noexcept {
+    (void)pod;
+    (void)feasible;
+  }
+  // 0..kMaxNodeScore, higher is better, unless normalize() rescales it.
+  // Thread-safe: called concurrently for different nodes.
   virtual std::int64_t score(const PodSpec &pod, const NodeInfo &node) noexcept {
     (void)pod;
     (void)node;
     return 0;
   }
-  // Rescale this plugin's scores of one cycle into 0..100.
-  virtual void normalize(const PodSpec &pod, std::vector<NodeScore> &scores) noexcept {
+  // Rescale this plugin's scores of one cycle into 0..kMaxNodeScore.
+  virtual void normalize(const PodSpec &pod, std::span<NodeScore> scores) noexcept {
     (void)pod;
     (void)scores;
   }
-  virtual Result<void> reserve(const PodSpec &pod, const std::string &node) noexcept {
+  // The pod is about to be placed on node; a plugin tracking state may
+  // refuse. Unreserve undoes a reserve when a later plugin refused.
+  virtual Result<void> reserve(const PodSpec &pod, const NodeInfo &node) noexcept {
     (void)pod;
     (void)node;
     return {};
   }
-  virtual void unreserve(const PodSpec &pod, const std::string &node) noexcept {
+  virtual void unreserve(const PodSpec &pod, const NodeInfo &node) noexcept {
     (void)pod;
     (void)node;
   }
@@ -107,5 +192,96 @@ public:
 template <> struct KindOf<SchedulerPlugin> {
   static constexpr uint32_t value = BERTH_KIND_SCHEDULER;
 };
+
+// Label matching, shared by every plugin so that all of them read selectors
+// the way Kubernetes does.
+
+inline bool matches(const LabelRequirement &requirement, const Labels &labels) noexcept {
+  const auto it = labels.find(requirement.key);
+  const bool present = it != labels.end();
+  const auto &values = requirement.values;
+  const auto listed = [&] {
+    return present && std::find(values.begin(), values.end(), it->second) != values.end();
+  };
+  const auto compare = [&](bool greater) {
+    if (!present || values.size() != 1) {
+      return false;
+    }
+    char *end = nullptr;
+    const long long have = std::strtoll(it->second.c_str(), &end, 10);
+    if (*end != '\0') {
+      return false;
+    }
+    const long long want = std::strtoll(values.front().c_str(), &end, 10);
+    return *end == '\0' && (greater ? have > want : have < want);
+  };
+  if (requirement.op == "In") {
+    return listed();
+  }
+  if (requirement.op == "NotIn") {
+    return !listed();
+  }
+  if (requirement.op == "Exists") {
+    return present;
+  }
+  if (requirement.op == "DoesNotExist") {
+    return !present;
+  }
+  if (requirement.op == "Gt") {
+    return compare(true);
+  }
+  if (requirement.op == "Lt") {
+    return compare(false);
+  }
+  return false;
+}
+
+inline bool matches(const NodeSelectorTerm &term, const Labels &labels) noexcept {
+  return std::all_of(term.match_expressions.begin(), term.match_expressions.end(),
+                     [&](const LabelRequirement &r) { return matches(r, labels); });
+}
+
+inline bool matches(const LabelSelector &selector, const Labels &labels) noexcept {
+  for (const auto &[key, value] : selector.match_labels) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) {
+      return false;
+    }
+  }
+  return std::all_of(selector.match_expressions.begin(), selector.match_expressions.end(),
+                     [&](const LabelRequirement &r) { return matches(r, labels); });
+}
+
+inline bool tolerates(const Toleration &toleration, const Taint &taint) noexcept {
+  if (!toleration.effect.empty() && toleration.effect != taint.effect) {
+    return false;
+  }
+  if (toleration.op == "Exists") {
+    return toleration.key.empty() || toleration.key == taint.key;
+  }
+  return toleration.key == taint.key && toleration.value == taint.value;
+}
+
+inline bool tolerated(const std::vector<Toleration> &tolerations, const Taint &taint) noexcept {
+  return std::any_of(tolerations.begin(), tolerations.end(),
+                     [&](const Toleration &t) { return tolerates(t, taint); });
+}
+
+// Rescales scores to 0..kMaxNodeScore by their maximum; reverse makes the
+// lowest raw score the best (for "fewer violations is better" plugins).
+inline void normalize_by_max(std::span<NodeScore> scores, bool reverse) noexcept {
+  std::int64_t max = 0;
+  for (const auto &s : scores) {
+    max = std::max(max, s.score);
+  }
+  for (auto &s : scores) {
+    if (max == 0) {
+      s.score = reverse ? kMaxNodeScore : 0;
+      continue;
+    }
+    const std::int64_t scaled = s.score * kMaxNodeScore / max;
+    s.score = reverse ? kMaxNodeScore - scaled : scaled;
+  }
+}
 
 } // namespace berth::sdk::inline v1

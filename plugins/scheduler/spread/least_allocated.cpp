@@ -1,0 +1,11 @@
+#include "spread/least_allocated.hpp"
+
+#include "common/resource_math.hpp"
+
+namespace berth::scheduler {
+
+std::int64_t LeastAllocated::score(const sdk::PodSpec &pod, const sdk::NodeInfo &node) noexcept {
+  return sdk::kMaxNodeScore - weighted_used_share(pod, node, cpu_weight_, memory_weight_);
+}
+
+} // namespace berth::scheduler

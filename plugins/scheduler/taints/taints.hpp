@@ -1,0 +1,22 @@
+// taints: a NoSchedule or NoExecute taint the pod does not tolerate rules
+// the node out; each untolerated PreferNoSchedule taint lowers its score.
+#pragma once
+
+#include <berth/sdk/scheduler.hpp>
+
+namespace berth::scheduler {
+
+class TaintToleration final : public sdk::SchedulerPlugin {
+public:
+  static sdk::Result<std::unique_ptr<TaintToleration>> create(sdk::HostServices &host,
+                                                              const nlohmann::json &options);
+
+  [[nodiscard]] std::uint32_t extension_points() const noexcept override {
+    return sdk::kFilter | sdk::kScore | sdk::kNormalize;
+  }
+  sdk::FilterStatus filter(const sdk::PodSpec &pod, const sdk::NodeInfo &node) noexcept override;
+  std::int64_t score(const sdk::PodSpec &pod, const sdk::NodeInfo &node) noexcept override;
+  void normalize(const sdk::PodSpec &pod, std::span<sdk::NodeScore> scores) noexcept override;
+};
+
+} // namespace berth::scheduler
