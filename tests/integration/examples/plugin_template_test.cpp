@@ -50,6 +50,42 @@ TEST(PluginTemplate, BuildsAgainstTheInstalledSdkAndLoads) {
     }
   }
   EXPECT_TRUE(loaded) << listed.out;
+
+  // The plugin changes placements: with it, pods land on the labelled nodes.
+  const auto workload = dir.write("workload.yaml", R"(apiVersion: berth/v1
+kind: Workload
+nodes:
+  - { name: n, count: 4, capacity: { cpu: "8", memory: 32Gi, pods: 20 }, labels: { disk: [hdd, ssd] } }
+pods:
+  - { name: p, count: 8, requests: { cpu: 100m, memory: 128Mi } }
+)");
+  const auto with_plugin =
+      dir.write("with.yaml", "apiVersion: berth/v1\nkind: Stack\n"
+                             "plugins: { paths: [" +
+                                 build.string() +
+                                 "] }\n"
+                                 "scheduler:\n  profiles:\n"
+                                 "    - name: default\n"
+                                 "      filters: [resources-fit]\n"
+                                 "      scores:\n"
+                                 "        - { plugin: spread, weight: 1 }\n"
+                                 "        - { plugin: prefer-label, weight: 10 }\n"
+                                 "      args: { prefer-label: { label: disk=ssd } }\n");
+  const auto without = dir.write("without.yaml", "apiVersion: berth/v1\nkind: Stack\n"
+                                                 "scheduler:\n  profiles:\n"
+                                                 "    - name: default\n"
+                                                 "      filters: [resources-fit]\n"
+                                                 "      scores: [{ plugin: spread, weight: 1 }]\n");
+  auto pods_on_ssd = [&](const std::filesystem::path &stack) {
+    auto result = testing::run_process({(prefix / "bin/berth").string(), "--stack", stack.string(),
+                                        "sched", "simulate", "--workload", workload.string(),
+                                        "--format", "json", "--placements"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    const auto per_node = nlohmann::json::parse(result.out)["podsPerNode"];
+    return per_node["n-1"].get<int>() + per_node["n-3"].get<int>(); // odd nodes are ssd
+  };
+  EXPECT_EQ(pods_on_ssd(without), 4); // spread alone: two per node
+  EXPECT_EQ(pods_on_ssd(with_plugin), 8);
 }
 
 } // namespace
