@@ -267,11 +267,6 @@ private:
     }
   }
 
-  void parse_scheduler(const ConfigNode &node);
-  void parse_profile(const ConfigNode &node, const std::string &path, std::set<std::string> &names);
-  void parse_scores(const ConfigNode &node, const std::string &path, SchedulerProfile &profile);
-  void attach_args(const ConfigNode &node, const std::string &path, SchedulerProfile &profile);
-
   void parse_logging(const ConfigNode &node) {
     if (!check_.expect_map(node, "logging")) {
       return;

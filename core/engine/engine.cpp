@@ -44,6 +44,23 @@ std::vector<std::filesystem::path> search_path(const Stack &stack, const EngineO
   return dirs;
 }
 
+// Builds every scheduler profile once, so that a plugin in the wrong role or
+// one refusing its options is a stack error, not a surprise at scheduling
+// time. Scheduler plugins are cheap to create and touch nothing on disk.
+Diagnostics check_profiles(const Stack &stack, const PluginRegistry &registry) {
+  Diagnostics diagnostics;
+  if (!stack.scheduler) {
+    return diagnostics;
+  }
+  for (const auto &config : stack.scheduler->profiles) {
+    Diagnostic problem;
+    if (!build_profile(config, stack.source, registry, stack.root, &problem).ok()) {
+      diagnostics.push_back(std::move(problem));
+    }
+  }
+  return diagnostics;
+}
+
 // What was found where, for --log-level debug: a plugin that does not show
 // up is usually in a directory nobody searched.
 void log_plugins(const PluginRegistry &registry, const std::vector<std::filesystem::path> &dirs) {
@@ -109,6 +126,9 @@ EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
   }
   log_plugins(registry, dirs);
   result.diagnostics = resolve_stack(stack, registry);
+  if (result.diagnostics.empty()) {
+    result.diagnostics = check_profiles(stack, registry);
+  }
   if (result.diagnostics.empty() || check == StackCheck::plugins_only) {
     result.engine.reset(new Engine(std::move(stack), std::move(registry), std::move(dirs)));
   }

@@ -10,8 +10,9 @@ namespace {
 class ProfileBuilder {
 public:
   ProfileBuilder(const std::string &stack_file, const PluginRegistry &registry,
-                 std::filesystem::path state_root)
-      : stack_file_(stack_file), registry_(registry), state_root_(std::move(state_root)) {}
+                 std::filesystem::path state_root, Diagnostic *problem)
+      : stack_file_(stack_file), registry_(registry), state_root_(std::move(state_root)),
+        problem_(problem) {}
 
   // The one instance of choice.plugin, created on first use.
   sdk::Result<sdk::SchedulerPlugin *> instance(const PluginChoice &choice, Profile &profile) {
@@ -31,6 +32,9 @@ public:
 
   sdk::Error located(const PluginChoice &choice, const std::string &message) const {
     Diagnostic diagnostic{stack_file_, choice.plugin_at, choice.path, message};
+    if (problem_ != nullptr) {
+      *problem_ = diagnostic;
+    }
     return sdk::make_error(sdk::Errc::invalid_argument, diagnostic.to_string());
   }
 
@@ -39,6 +43,7 @@ private:
   const PluginRegistry &registry_;
   std::filesystem::path state_root_;
   std::map<std::string, sdk::SchedulerPlugin *> by_name_;
+  Diagnostic *problem_;
 };
 
 bool has(const sdk::SchedulerPlugin *plugin, sdk::ExtensionPoint point) {
@@ -55,11 +60,11 @@ void add_once(std::vector<sdk::SchedulerPlugin *> &list, sdk::SchedulerPlugin *p
 
 sdk::Result<Profile> build_profile(const SchedulerProfile &config, const std::string &stack_file,
                                    const PluginRegistry &registry,
-                                   const std::filesystem::path &state_root) {
+                                   const std::filesystem::path &state_root, Diagnostic *problem) {
   Profile profile;
   profile.name = config.name;
   profile.percentage_of_nodes_to_score = config.percentage_of_nodes_to_score;
-  ProfileBuilder builder(stack_file, registry, state_root);
+  ProfileBuilder builder(stack_file, registry, state_root, problem);
   for (const auto &choice : config.filters) {
     auto plugin = builder.instance(choice, profile);
     if (!plugin.ok()) {

@@ -32,9 +32,11 @@ struct Profile {
 };
 
 // Creates the profile's plugins. A filter without a Filter extension point
-// (or a score without Score) is a diagnostic at its place in the stack.
+// (or a score without Score), or a plugin that refuses its options, is an
+// error located at its place in the stack; problem, if given, receives it.
 sdk::Result<Profile> build_profile(const SchedulerProfile &config, const std::string &stack_file,
                                    const PluginRegistry &registry,
-                                   const std::filesystem::path &state_root);
+                                   const std::filesystem::path &state_root,
+                                   Diagnostic *problem = nullptr);
 
 } // namespace berth

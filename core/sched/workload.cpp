@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 namespace berth {
@@ -104,6 +105,8 @@ private:
     check_.allow_keys(node, path, {"name", "count", "capacity", "labels", "taints"});
     NodeShape shape;
     shape.name = name_and_count(node, path, shape.count);
+    unique_name(node, path, node_names_, shape.name);
+    shape.capacity.pods = kDefaultPodsPerNode;
     if (const auto *capacity = check_.require(node, "capacity", path)) {
       shape.capacity = resources(*capacity, path + ".capacity", /*pods_allowed=*/true);
     }
@@ -127,6 +130,7 @@ private:
                        "tolerations", "topologySpread", "antiAffinity"});
     PodShape shape;
     shape.spec.name = name_and_count(node, path, shape.count);
+    unique_name(node, path, pod_names_, shape.spec.name);
     auto &spec = shape.spec;
     if (const auto *requests = node.find("requests")) {
       spec.requests = resources(*requests, path + ".requests", /*pods_allowed=*/false);
@@ -157,6 +161,15 @@ private:
     workload_.pods.push_back(std::move(shape));
   }
 
+  // Node and pod names derive from their shape's name, so two shapes with
+  // one name would make two nodes (or pods) with one name.
+  void unique_name(const ConfigNode &node, const std::string &path, std::set<std::string> &seen,
+                   const std::string &name) {
+    if (!name.empty() && !seen.insert(name).second) {
+      check_.error(node.find("name")->at, path + ".name", "duplicate shape name '" + name + "'");
+    }
+  }
+
   template <class F> void list_of(const ConfigNode &node, const std::string &path, F &&visit) {
     if (node.kind != ConfigNode::Kind::sequence) {
       check_.error(node.at, path, "expected a list, got " + std::string(describe_kind(node)));
@@ -171,6 +184,7 @@ private:
 
   sdk::Resources resources(const ConfigNode &node, const std::string &path, bool pods_allowed) {
     sdk::Resources out;
+    out.pods = pods_allowed ? kDefaultPodsPerNode : 0;
     if (!check_.expect_map(node, path)) {
       return out;
     }
@@ -184,7 +198,11 @@ private:
         out.cpu_millis = quantity(parse_cpu_millis(*text), entry.value, key_path, "500m or 2");
       } else if (entry.key == "memory") {
         out.memory_bytes = quantity(parse_bytes(*text), entry.value, key_path, "512Mi or 4Gi");
-      } else if (entry.key == "pods" && pods_allowed) {
+      } else if (entry.key == "pods") {
+        if (!pods_allowed) {
+          check_.error(entry.key_at, key_path, "a pod always takes one pod slot; remove 'pods'");
+          continue;
+        }
         out.pods = quantity(parse_bytes(*text), entry.value, key_path, "110");
       } else {
         out.extended[entry.key] = quantity(parse_bytes(*text), entry.value, key_path, "1");
@@ -381,8 +399,13 @@ private:
     return out;
   }
 
+  // The kubelet's default --max-pods.
+  static constexpr std::int64_t kDefaultPodsPerNode = 110;
+
   Checker check_;
   Workload workload_;
+  std::set<std::string> node_names_;
+  std::set<std::string> pod_names_;
 };
 
 // Splits total over weights (the shapes' counts) by largest remainder.

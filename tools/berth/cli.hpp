@@ -87,7 +87,6 @@ Command info_command();
 Command plugins_command();
 Command config_command();
 Command sched_command();
-Command sched_command();
 
 std::string berth_version();
 

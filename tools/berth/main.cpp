@@ -12,8 +12,7 @@ namespace {
 
 const std::vector<Command> &commands() {
   static const std::vector<Command> table = {
-      version_command(), info_command(),  plugins_command(),
-      config_command(),  sched_command(), sched_command(),
+      version_command(), info_command(), plugins_command(), config_command(), sched_command(),
   };
   return table;
 }

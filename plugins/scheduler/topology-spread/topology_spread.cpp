@@ -45,6 +45,9 @@ sdk::Result<void> TopologySpread::pre_filter(const sdk::PodSpec &pod,
       domains.matching[label->second] += matching_pods(constraint.selector, node);
     }
     if (domains.matching.empty()) {
+      if (constraint.when_unsatisfiable != "DoNotSchedule") {
+        continue; // a preference nobody can meet changes no score
+      }
       return sdk::make_error(sdk::Errc::invalid_argument,
                              "no node has topology label " + constraint.topology_key);
     }

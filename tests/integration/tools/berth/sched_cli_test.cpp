@@ -123,3 +123,31 @@ pods:
 
 } // namespace
 } // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(SchedCli, ValidateCatchesPluginsInTheWrongRoleAndRefusedOptions) {
+  testing::TempDir dir;
+  const auto role = dir.write("role.yaml", "apiVersion: berth/v1\nkind: Stack\nscheduler:\n"
+                                           "  profiles:\n    - { name: p, filters: [binpack] }\n");
+  auto result = testing::run_berth({"config", "validate", role.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err, role.string() + ":5:28: scheduler.profiles[0].filters[0]: 'binpack' is "
+                                        "not a filter plugin; list it under scores instead\n");
+  const auto refused =
+      dir.write("refused.yaml", "apiVersion: berth/v1\nkind: Stack\nscheduler:\n  profiles:\n"
+                                "    - name: p\n      scores: [{ plugin: spread }]\n"
+                                "      args: { spread: { cpu_weight: 0, memory_weight: 0 } }\n");
+  result = testing::run_berth({"config", "validate", refused.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find(":6:26: scheduler.profiles[0].scores[0].plugin: "), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("create failed: cpu_weight, memory_weight: weights must be 0 to 100 "
+                            "and not both 0"),
+            std::string::npos)
+      << result.err;
+}
+
+} // namespace
+} // namespace berth

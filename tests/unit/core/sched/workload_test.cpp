@@ -116,6 +116,25 @@ TEST(Workload, MistakesArePositioned) {
   }
 }
 
+TEST(Workload, ShapeNamesAreUniqueAndPodsTakeNoPodRequest) {
+  auto twice = parse_workload("apiVersion: berth/v1\nkind: Workload\nnodes:\n"
+                              "  - { name: n, count: 1, capacity: {} }\n"
+                              "  - { name: n, count: 1, capacity: {} }\n"
+                              "pods: [{ name: p, count: 1, requests: { pods: 1 } }]\n",
+                              "w.yaml");
+  ASSERT_EQ(twice.diagnostics.size(), 2U);
+  EXPECT_EQ(twice.diagnostics[0].to_string(),
+            "w.yaml:5:13: nodes[1].name: duplicate shape name 'n'");
+  EXPECT_EQ(twice.diagnostics[1].to_string(),
+            "w.yaml:6:41: pods[0].requests.pods: a pod always takes one pod slot; remove 'pods'");
+  auto defaults = parse_workload("apiVersion: berth/v1\nkind: Workload\nnodes:\n"
+                                 "  - { name: n, count: 1, capacity: { cpu: '4' } }\n"
+                                 "pods: [{ name: p, count: 1 }]\n",
+                                 "w.yaml");
+  ASSERT_TRUE(defaults.workload);
+  EXPECT_EQ(defaults.workload->nodes[0].capacity.pods, 110); // the kubelet's default
+}
+
 TEST(Workload, ResizeKeepsProportions) {
   auto workload = uniform_workload(10, 100);
   PodShape second = workload.pods[0];
