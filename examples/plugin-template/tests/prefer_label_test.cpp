@@ -1,10 +1,14 @@
 #include <berth/sdk/scheduler.hpp>
 #include <berth/sdk/testing/plugin_conformance.hpp>
+#include <berth/sdk/testing/scheduler_conformance.hpp>
 
 extern "C" const berth_plugin_descriptor *berth_plugin(void);
 
-// The SDK's kit: handshake, create from defaults, destroy.
+// The SDK's kits: handshake, create from defaults, destroy; then what the
+// scheduler framework relies on (reasons, score range, thread safety).
 BERTH_PLUGIN_CONFORMANCE(PreferLabelConformance, berth_plugin)
+using berth::sdk::testing::SchedulerPluginConformance;
+INSTANTIATE_TEST_SUITE_P(PreferLabel, SchedulerPluginConformance, ::testing::Values(&berth_plugin));
 
 namespace {
 
