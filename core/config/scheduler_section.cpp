@@ -11,7 +11,7 @@ namespace {
 
 class ProfileParser {
 public:
-  ProfileParser(const std::string &path, Checker &check) : path_(path), check_(check) {}
+  ProfileParser(std::string path, Checker &check) : path_(std::move(path)), check_(check) {}
 
   std::optional<SchedulerProfile> parse(const ConfigNode &node, std::set<std::string> &names) {
     if (!check_.expect_map(node, path_)) {

@@ -177,6 +177,7 @@ sdk::Result<SimulationReport> Engine::simulate(const SimulationRequest &request)
                              [&](const auto &p) { return p.name == wanted; });
   if (config == profiles.end()) {
     std::vector<std::string> names;
+    names.reserve(profiles.size());
     for (const auto &p : profiles) {
       names.push_back(p.name);
     }

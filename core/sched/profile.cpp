@@ -9,9 +9,9 @@ namespace {
 
 class ProfileBuilder {
 public:
-  ProfileBuilder(const std::string &stack_file, const PluginRegistry &registry,
+  ProfileBuilder(std::string stack_file, const PluginRegistry &registry,
                  std::filesystem::path state_root, Diagnostic *problem)
-      : stack_file_(stack_file), registry_(registry), state_root_(std::move(state_root)),
+      : stack_file_(std::move(stack_file)), registry_(registry), state_root_(std::move(state_root)),
         problem_(problem) {}
 
   // The one instance of choice.plugin, created on first use.

@@ -86,6 +86,7 @@ std::vector<ResourceUse> utilisation(const Cluster &cluster) {
     }
   }
   std::vector<ResourceUse> out;
+  out.reserve(use.size());
   for (auto &[name, value] : use) {
     out.push_back(value);
   }

@@ -503,6 +503,7 @@ void resize_workload(Workload &workload, std::size_t nodes, std::size_t pods) {
       return;
     }
     std::vector<std::size_t> counts;
+    counts.reserve(shapes.size());
     for (const auto &shape : shapes) {
       counts.push_back(shape.count);
     }

@@ -14,9 +14,6 @@ namespace berth::scheduler {
 
 class PodAntiAffinityPlugin final : public sdk::SchedulerPlugin {
 public:
-  static sdk::Result<std::unique_ptr<PodAntiAffinityPlugin>> create(sdk::HostServices &host,
-                                                                    const nlohmann::json &options);
-
   [[nodiscard]] std::uint32_t extension_points() const noexcept override {
     return sdk::kPreFilter | sdk::kFilter | sdk::kScore | sdk::kNormalize | sdk::kReserve;
   }

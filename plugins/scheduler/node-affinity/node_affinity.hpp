@@ -8,9 +8,6 @@ namespace berth::scheduler {
 
 class NodeAffinityPlugin final : public sdk::SchedulerPlugin {
 public:
-  static sdk::Result<std::unique_ptr<NodeAffinityPlugin>> create(sdk::HostServices &host,
-                                                                 const nlohmann::json &options);
-
   [[nodiscard]] std::uint32_t extension_points() const noexcept override {
     return sdk::kFilter | sdk::kScore | sdk::kNormalize;
   }

@@ -3,7 +3,7 @@
 //   class MyDriver final : public berth::sdk::StorageDriver { ... };
 //   BERTH_PLUGIN(MyDriver, "my-driver", "1.0.0", "one line about it", kMyOptions)
 //
-// MyDriver provides
+// MyDriver provides, unless a default constructor is all it needs,
 //   static berth::sdk::Result<std::unique_ptr<MyDriver>>
 //   create(berth::sdk::HostServices &host, const nlohmann::json &options);
 // and optionally
@@ -69,6 +69,11 @@ inline void copy_message(std::string_view text, char *buffer, size_t capacity) n
 }
 
 template <class T>
+concept HasCreate = requires(HostServices &host, const nlohmann::json &options) {
+  {T::create(host, options)};
+};
+
+template <class T>
 concept HasProbe = requires {
   { T::probe() } -> std::convertible_to<std::optional<std::string>>;
 };
@@ -79,13 +84,20 @@ template <class Impl> struct Entry {
   static int create(void *host, const char *options_json, void **out, char *message,
                     size_t capacity) noexcept {
     try {
-      auto options = nlohmann::json::parse(options_json);
-      auto made = Impl::create(*static_cast<HostServices *>(host), options);
-      if (!made.ok()) {
-        copy_message(made.error().describe(), message, capacity);
-        return made.error().code == Errc::unavailable ? BERTH_SKIP : BERTH_ERROR;
+      if constexpr (HasCreate<Impl>) {
+        auto options = nlohmann::json::parse(options_json);
+        auto made = Impl::create(*static_cast<HostServices *>(host), options);
+        if (!made.ok()) {
+          copy_message(made.error().describe(), message, capacity);
+          return made.error().code == Errc::unavailable ? BERTH_SKIP : BERTH_ERROR;
+        }
+        *out = static_cast<Interface *>(std::move(made).value().release());
+      } else {
+        // A plugin without options or set-up needs no factory of its own.
+        (void)host;
+        (void)options_json;
+        *out = static_cast<Interface *>(new Impl());
       }
-      *out = static_cast<Interface *>(std::move(made).value().release());
       return BERTH_OK;
     } catch (const std::exception &e) {
       copy_message(e.what(), message, capacity);
