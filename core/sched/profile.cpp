@@ -93,8 +93,10 @@ sdk::Result<Profile> build_profile(const SchedulerProfile &config, const std::st
     }
   }
   for (const auto &instance : profile.instances) {
+    const bool filters = std::find(profile.filters.begin(), profile.filters.end(),
+                                   instance.get()) != profile.filters.end();
     if (has(instance.get(), sdk::kPreFilter)) {
-      profile.pre_filters.push_back(instance.get());
+      (filters ? profile.pre_filters : profile.score_pre_filters).push_back(instance.get());
     }
     if (has(instance.get(), sdk::kReserve)) {
       profile.reservers.push_back(instance.get());

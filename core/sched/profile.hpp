@@ -24,7 +24,10 @@ struct Profile {
   std::string name;
   int percentage_of_nodes_to_score = 0;                         // 0: Kubernetes' adaptive default
   std::vector<std::shared_ptr<sdk::SchedulerPlugin>> instances; // owns every plugin
-  std::vector<sdk::SchedulerPlugin *> pre_filters;
+  std::vector<sdk::SchedulerPlugin *> pre_filters; // of filter plugins: errors rule the pod out
+  // PreFilter of plugins listed only as scores: they gather state for
+  // scoring, and their errors cannot make a pod unschedulable.
+  std::vector<sdk::SchedulerPlugin *> score_pre_filters;
   std::vector<sdk::SchedulerPlugin *> filters;
   std::vector<sdk::SchedulerPlugin *> pre_scores;
   std::vector<WeightedScore> scores;

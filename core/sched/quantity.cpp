@@ -9,6 +9,16 @@
 namespace berth {
 namespace {
 
+// Quantities beyond this are typos; they must not overflow int64 sums.
+constexpr double kLargestQuantity = 1e17;
+
+std::optional<std::int64_t> checked(double value) {
+  if (value > kLargestQuantity) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(std::llround(value));
+}
+
 // A non-negative decimal number followed by suffix; nullopt if malformed.
 std::optional<double> number_before(std::string_view text, std::size_t suffix_length) {
   if (text.size() <= suffix_length) {
@@ -32,13 +42,13 @@ std::optional<std::int64_t> parse_cpu_millis(std::string_view text) {
     if (!millis || std::floor(*millis) != *millis) {
       return std::nullopt;
     }
-    return static_cast<std::int64_t>(*millis);
+    return checked(*millis);
   }
   auto cores = number_before(text, 0);
   if (!cores) {
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(std::llround(*cores * 1000));
+  return checked(*cores * 1000);
 }
 
 std::optional<std::int64_t> parse_bytes(std::string_view text) {
@@ -57,14 +67,14 @@ std::optional<std::int64_t> parse_bytes(std::string_view text) {
   for (const auto &[suffix, factor] : kSuffixes) {
     if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
       auto value = number_before(text, suffix.size());
-      return value ? std::optional<std::int64_t>(std::llround(*value * factor)) : std::nullopt;
+      return value ? checked(*value * factor) : std::nullopt;
     }
   }
   auto value = number_before(text, 0);
   if (!value || std::floor(*value) != *value) {
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(*value);
+  return checked(*value);
 }
 
 } // namespace berth

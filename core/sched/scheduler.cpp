@@ -19,8 +19,7 @@ std::string Placement::summary(std::size_t total_nodes) const {
   std::sort(reasons.begin(), reasons.end(), [](const auto &a, const auto &b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
-  std::string out =
-      std::string(node ? "1" : "0") + "/" + std::to_string(total_nodes) + " nodes available";
+  std::string out = "0/" + std::to_string(total_nodes) + " nodes available";
   for (std::size_t i = 0; i < reasons.size(); ++i) {
     out += (i == 0 ? ": " : ", ") + std::to_string(reasons[i].second) + " " + reasons[i].first;
   }
@@ -100,7 +99,9 @@ Scheduler::Feasible Scheduler::find_feasible(const sdk::PodSpec &pod) {
   const std::size_t claimed = std::min(next_chunk.load(), chunks);
   std::size_t last_position = 0;
   result.nodes.reserve(wanted);
-  for (std::size_t chunk = 0; chunk < claimed; ++chunk) {
+  // Counts stop at the chunk that completed the set, so they do not depend
+  // on how far the other threads had got.
+  for (std::size_t chunk = 0; chunk < claimed && result.nodes.size() < wanted; ++chunk) {
     for (const auto &[reason, count] : rejected_[chunk]) {
       result.rejected[reason] += count;
     }
@@ -113,7 +114,6 @@ Scheduler::Feasible Scheduler::find_feasible(const sdk::PodSpec &pod) {
       last_position = (index + total - next_start_) % total;
     }
   }
-  result.considered = std::min(total, claimed * kChunk);
   // The next cycle starts after the last node this one took, as Kubernetes
   // does, so that sampling does not keep returning to the same nodes.
   if (total > 0 && !result.nodes.empty()) {
@@ -200,13 +200,14 @@ Placement Scheduler::schedule(const sdk::PodSpec &pod) {
     auto ready = plugin->pre_filter(pod, cluster_.nodes());
     if (!ready.ok()) {
       placement.rejected[ready.error().message] = total;
-      placement.nodes_considered = total;
       return placement;
     }
   }
+  for (auto *plugin : profile_.score_pre_filters) {
+    (void)plugin->pre_filter(pod, cluster_.nodes()); // scoring state only; see Profile
+  }
   auto feasible = find_feasible(pod);
   placement.rejected = std::move(feasible.rejected);
-  placement.nodes_considered = feasible.considered;
   if (feasible.nodes.empty()) {
     return placement;
   }

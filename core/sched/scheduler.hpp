@@ -17,9 +17,9 @@ namespace berth {
 
 struct Placement {
   std::optional<std::size_t> node; // empty: unschedulable
-  // Nodes rejected per reason; complete when the pod is unschedulable.
+  // Nodes rejected per reason: all of them when the pod is unschedulable,
+  // else those filtered before enough nodes fit.
   std::map<std::string, std::size_t> rejected;
-  std::size_t nodes_considered = 0;
 
   // "0/5000 nodes available: 4990 insufficient memory, 10 taint not tolerated"
   [[nodiscard]] std::string summary(std::size_t total_nodes) const;
@@ -43,7 +43,6 @@ private:
   struct Feasible {
     std::vector<std::size_t> nodes;
     std::map<std::string, std::size_t> rejected;
-    std::size_t considered = 0;
   };
 
   Feasible find_feasible(const sdk::PodSpec &pod);

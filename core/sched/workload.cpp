@@ -290,6 +290,11 @@ private:
     if (node.find("effect") != nullptr) {
       out.effect = choice(node, "effect", path, kEffects, "");
     }
+    if (out.op == "Equal" && out.key.empty()) {
+      check_.error(node.at, path,
+                   "an Equal toleration needs a key (use operator Exists to "
+                   "tolerate every taint)");
+    }
     return out;
   }
 
@@ -304,16 +309,35 @@ private:
       sdk::LabelRequirement requirement;
       requirement.key = text_of(item, "key", p, true);
       requirement.op = choice(item, "operator", p, kOperators, "In");
-      if (const auto *values = item.find("values")) {
+      const auto *values = item.find("values");
+      if (values != nullptr) {
         for (const auto &[value, at] :
              check_.scalar_list(*values, p + ".values")
                  .value_or(std::vector<std::pair<std::string, Location>>{})) {
           requirement.values.push_back(value);
         }
       }
+      check_values(requirement, values != nullptr ? values->at : item.at, p);
       out.push_back(std::move(requirement));
     });
     return out;
+  }
+
+  // What each operator needs, as Kubernetes validates it.
+  void check_values(const sdk::LabelRequirement &requirement, Location at,
+                    const std::string &path) {
+    const auto &op = requirement.op;
+    const auto count = requirement.values.size();
+    const auto where = path + ".values";
+    if ((op == "In" || op == "NotIn") && count == 0) {
+      check_.error(at, where, op + " needs at least one value");
+    } else if ((op == "Exists" || op == "DoesNotExist") && count != 0) {
+      check_.error(at, where, op + " takes no values");
+    } else if ((op == "Gt" || op == "Lt") &&
+               (count != 1 || requirement.values.front().empty() ||
+                requirement.values.front().find_first_not_of("-0123456789") != std::string::npos)) {
+      check_.error(at, where, op + " takes exactly one integer value");
+    }
   }
 
   sdk::LabelSelector selector(const ConfigNode &node, const std::string &path) {

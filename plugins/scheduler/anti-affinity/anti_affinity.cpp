@@ -10,26 +10,38 @@ const std::string *domain_of(const sdk::NodeInfo &node, const std::string &key) 
 
 } // namespace
 
-// What one placed pod means for the incoming pod on this node's domains.
-void PodAntiAffinityPlugin::collect(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
-                                    const sdk::PodSpec &placed) {
+// The incoming pod's terms against one placed pod.
+void PodAntiAffinityPlugin::own_terms(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
+                                      const sdk::PodSpec &placed) {
   for (const auto &term : pod.anti_affinity.required) {
     const auto *value = domain_of(node, term.topology_key);
     if (value != nullptr && sdk::matches(term.selector, placed.labels)) {
       forbidden_.emplace(term.topology_key, *value);
     }
   }
+  for (const auto &weighted : pod.anti_affinity.preferred) {
+    const auto *value = domain_of(node, weighted.term.topology_key);
+    if (value != nullptr && sdk::matches(weighted.term.selector, placed.labels)) {
+      penalty_[{weighted.term.topology_key, *value}] += weighted.weight;
+      keys_.insert(weighted.term.topology_key);
+    }
+  }
+}
+
+// One placed pod's terms against the incoming pod.
+void PodAntiAffinityPlugin::placed_terms(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
+                                         const sdk::PodSpec &placed) {
   for (const auto &term : placed.anti_affinity.required) {
     const auto *value = domain_of(node, term.topology_key);
     if (value != nullptr && sdk::matches(term.selector, pod.labels)) {
       forbidden_.emplace(term.topology_key, *value);
     }
   }
-  for (std::size_t i = 0; i < pod.anti_affinity.preferred.size(); ++i) {
-    const auto &term = pod.anti_affinity.preferred[i].term;
-    const auto *value = domain_of(node, term.topology_key);
-    if (value != nullptr && sdk::matches(term.selector, placed.labels)) {
-      ++preferred_counts_[i][*value];
+  for (const auto &weighted : placed.anti_affinity.preferred) {
+    const auto *value = domain_of(node, weighted.term.topology_key);
+    if (value != nullptr && sdk::matches(weighted.term.selector, pod.labels)) {
+      penalty_[{weighted.term.topology_key, *value}] += weighted.weight;
+      keys_.insert(weighted.term.topology_key);
     }
   }
 }
@@ -37,15 +49,19 @@ void PodAntiAffinityPlugin::collect(const sdk::PodSpec &pod, const sdk::NodeInfo
 sdk::Result<void> PodAntiAffinityPlugin::pre_filter(const sdk::PodSpec &pod,
                                                     std::span<const sdk::NodeInfo> nodes) noexcept {
   forbidden_.clear();
-  preferred_counts_.assign(pod.anti_affinity.preferred.size(), {});
-  const bool has_terms =
-      !pod.anti_affinity.required.empty() || !pod.anti_affinity.preferred.empty();
-  if (!has_terms && placed_with_required_ == 0) {
-    return {};
-  }
+  penalty_.clear();
+  keys_.clear();
+  const bool own = !pod.anti_affinity.required.empty() || !pod.anti_affinity.preferred.empty();
   for (const auto &node : nodes) {
-    for (const auto *placed : node.pods) {
-      collect(pod, node, *placed);
+    // Only pods with terms of their own can repel this pod; the snapshot
+    // lists them per node, so most cycles touch no pod at all.
+    for (const auto *placed : node.pods_with_anti_affinity) {
+      placed_terms(pod, node, *placed);
+    }
+    if (own) {
+      for (const auto *placed : node.pods) {
+        own_terms(pod, node, *placed);
+      }
     }
   }
   return {};
@@ -62,17 +78,16 @@ sdk::FilterStatus PodAntiAffinityPlugin::filter(const sdk::PodSpec & /*pod*/,
   return {};
 }
 
-std::int64_t PodAntiAffinityPlugin::score(const sdk::PodSpec &pod,
+std::int64_t PodAntiAffinityPlugin::score(const sdk::PodSpec & /*pod*/,
                                           const sdk::NodeInfo &node) noexcept {
   std::int64_t total = 0;
-  for (std::size_t i = 0; i < preferred_counts_.size(); ++i) {
-    const auto &weighted = pod.anti_affinity.preferred[i];
-    const auto *value = domain_of(node, weighted.term.topology_key);
+  for (const auto &key : keys_) {
+    const auto *value = domain_of(node, key);
     if (value == nullptr) {
       continue;
     }
-    auto count = preferred_counts_[i].find(*value);
-    total += count == preferred_counts_[i].end() ? 0 : count->second * weighted.weight;
+    auto penalty = penalty_.find({key, *value});
+    total += penalty == penalty_.end() ? 0 : penalty->second;
   }
   return total;
 }
@@ -80,17 +95,6 @@ std::int64_t PodAntiAffinityPlugin::score(const sdk::PodSpec &pod,
 void PodAntiAffinityPlugin::normalize(const sdk::PodSpec & /*pod*/,
                                       std::span<sdk::NodeScore> scores) noexcept {
   sdk::normalize_by_max(scores, /*reverse=*/true);
-}
-
-sdk::Result<void> PodAntiAffinityPlugin::reserve(const sdk::PodSpec &pod,
-                                                 const sdk::NodeInfo & /*node*/) noexcept {
-  placed_with_required_ += pod.anti_affinity.required.empty() ? 0 : 1;
-  return {};
-}
-
-void PodAntiAffinityPlugin::unreserve(const sdk::PodSpec &pod,
-                                      const sdk::NodeInfo & /*node*/) noexcept {
-  placed_with_required_ -= pod.anti_affinity.required.empty() ? 0 : 1;
 }
 
 } // namespace berth::scheduler

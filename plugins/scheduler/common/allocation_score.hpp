@@ -35,8 +35,9 @@ public:
   [[nodiscard]] std::uint32_t extension_points() const noexcept override { return sdk::kScore; }
 
   std::int64_t score(const sdk::PodSpec &pod, const sdk::NodeInfo &node) noexcept override {
-    const auto used = weighted_used_share(pod, node, cpu_weight_, memory_weight_);
-    return kPreference == Preference::most_allocated ? used : sdk::kMaxNodeScore - used;
+    return kPreference == Preference::most_allocated
+               ? weighted_share(pod, node, cpu_weight_, memory_weight_, used_share)
+               : weighted_share(pod, node, cpu_weight_, memory_weight_, free_share);
   }
 
 private:

@@ -22,27 +22,38 @@ inline std::int64_t extended_of(const sdk::Resources &resources, const std::stri
   return it == resources.extended.end() ? 0 : it->second;
 }
 
-// Share of capacity in use once pod is added, 0..kMaxNodeScore (clamped).
+// kube-scheduler's per-resource scores, in integer percent: the free share
+// (least allocated) or the used share (most allocated) once the pod is
+// added. A resource the node does not have scores 0 either way.
+inline std::int64_t free_share(std::int64_t allocated, std::int64_t request,
+                               std::int64_t capacity) {
+  const std::int64_t requested = allocated + request;
+  if (capacity <= 0 || requested > capacity) {
+    return 0;
+  }
+  return (capacity - requested) * sdk::kMaxNodeScore / capacity;
+}
 inline std::int64_t used_share(std::int64_t allocated, std::int64_t request,
                                std::int64_t capacity) {
-  if (capacity <= 0) {
-    return sdk::kMaxNodeScore;
+  const std::int64_t requested = allocated + request;
+  if (capacity <= 0 || requested > capacity) {
+    return 0;
   }
-  const std::int64_t used = std::min(allocated + request, capacity);
-  return used * sdk::kMaxNodeScore / capacity;
+  return requested * sdk::kMaxNodeScore / capacity;
 }
 
-// The weighted mean of the used shares of cpu and memory after placing pod.
-inline std::int64_t weighted_used_share(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
-                                        std::int64_t cpu_weight, std::int64_t memory_weight) {
+// The weighted mean over cpu and memory of share(allocated, request, capacity).
+template <class Share>
+std::int64_t weighted_share(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
+                            std::int64_t cpu_weight, std::int64_t memory_weight, Share share) {
   const std::int64_t total = cpu_weight + memory_weight;
   if (total <= 0) {
     return 0;
   }
   const auto cpu =
-      used_share(node.allocated.cpu_millis, pod.requests.cpu_millis, node.capacity.cpu_millis);
-  const auto memory = used_share(node.allocated.memory_bytes, pod.requests.memory_bytes,
-                                 node.capacity.memory_bytes);
+      share(node.non_zero_cpu_millis, sdk::non_zero_cpu(pod.requests), node.capacity.cpu_millis);
+  const auto memory = share(node.non_zero_memory_bytes, sdk::non_zero_memory(pod.requests),
+                            node.capacity.memory_bytes);
   return (cpu * cpu_weight + memory * memory_weight) / total;
 }
 

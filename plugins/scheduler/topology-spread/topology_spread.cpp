@@ -33,6 +33,7 @@ std::int64_t matching_pods(const sdk::LabelSelector &selector, const sdk::NodeIn
 sdk::Result<void> TopologySpread::pre_filter(const sdk::PodSpec &pod,
                                              std::span<const sdk::NodeInfo> nodes) noexcept {
   domains_.clear();
+  std::string missing;
   for (const auto &constraint : pod.topology_spread) {
     Domains domains;
     domains.constraint = &constraint;
@@ -45,11 +46,13 @@ sdk::Result<void> TopologySpread::pre_filter(const sdk::PodSpec &pod,
       domains.matching[label->second] += matching_pods(constraint.selector, node);
     }
     if (domains.matching.empty()) {
-      if (constraint.when_unsatisfiable != "DoNotSchedule") {
-        continue; // a preference nobody can meet changes no score
+      // A preference nobody can meet changes no score; a requirement nobody
+      // can meet is reported once every other constraint is counted, so
+      // that scoring still has its state.
+      if (constraint.when_unsatisfiable == "DoNotSchedule") {
+        missing = constraint.topology_key;
       }
-      return sdk::make_error(sdk::Errc::invalid_argument,
-                             "no node has topology label " + constraint.topology_key);
+      continue;
     }
     domains.min = std::numeric_limits<std::int64_t>::max();
     for (const auto &[value, count] : domains.matching) {
@@ -57,6 +60,9 @@ sdk::Result<void> TopologySpread::pre_filter(const sdk::PodSpec &pod,
       domains.max = std::max(domains.max, count);
     }
     domains_.push_back(std::move(domains));
+  }
+  if (!missing.empty()) {
+    return sdk::make_error(sdk::Errc::invalid_argument, "no node has topology label " + missing);
   }
   return {};
 }

@@ -125,6 +125,9 @@ int run_simulate(Context &context, const std::vector<std::string> &args) {
   if (vm.count("nodes") != 0U && request.nodes == 0) {
     throw UsageError("--nodes must be at least 1");
   }
+  if (vm.count("pods") != 0U && request.pods == 0) {
+    throw UsageError("--pods must be at least 1");
+  }
   request.profile = vm.count("profile") != 0U ? vm["profile"].as<std::string>() : "";
   request.options.seed = vm["seed"].as<std::uint64_t>();
   request.options.record_placements = vm.count("placements") != 0U;

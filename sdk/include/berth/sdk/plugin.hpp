@@ -93,6 +93,10 @@ template <class Impl> struct Entry {
         }
         *out = static_cast<Interface *>(std::move(made).value().release());
       } else {
+        static_assert(
+            !requires { &Impl::create; },
+            "create() must be: static berth::sdk::Result<std::unique_ptr<Impl>> "
+            "create(berth::sdk::HostServices &, const nlohmann::json &)");
         // A plugin without options or set-up needs no factory of its own.
         (void)host;
         (void)options_json;

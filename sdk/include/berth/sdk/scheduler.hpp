@@ -14,6 +14,7 @@
 #include <berth/sdk/plugin.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -105,13 +106,32 @@ struct PodSpec {
   PodAntiAffinity anti_affinity;
 };
 
+// What scoring assumes a pod uses when it requests nothing (kube-scheduler's
+// defaults), so that pods without requests still spread.
+inline constexpr std::int64_t kDefaultCpuMillisRequest = 100;
+inline constexpr std::int64_t kDefaultMemoryRequest = 200LL << 20;
+
+inline std::int64_t non_zero_cpu(const Resources &requests) {
+  return requests.cpu_millis != 0 ? requests.cpu_millis : kDefaultCpuMillisRequest;
+}
+inline std::int64_t non_zero_memory(const Resources &requests) {
+  return requests.memory_bytes != 0 ? requests.memory_bytes : kDefaultMemoryRequest;
+}
+
 struct NodeInfo {
   std::string name;
   Resources capacity;
   Resources allocated; // sum of the requests of the pods placed here
+  // The same sum with kDefault*Request standing in for requests of zero:
+  // what least/most-allocated scoring reads.
+  std::int64_t non_zero_cpu_millis = 0;
+  std::int64_t non_zero_memory_bytes = 0;
   Labels labels;
   std::vector<Taint> taints;
   std::vector<const PodSpec *> pods; // placed here; owned by the framework
+  // The subset of pods that carry anti-affinity terms, so that the symmetric
+  // check need not scan every pod (Kubernetes keeps the same list).
+  std::vector<const PodSpec *> pods_with_anti_affinity;
 };
 
 // Why a node was rejected; an empty reason means the node fits. Reasons are
@@ -207,13 +227,18 @@ inline bool matches(const LabelRequirement &requirement, const Labels &labels) n
     if (!present || values.size() != 1) {
       return false;
     }
-    char *end = nullptr;
-    const long long have = std::strtoll(it->second.c_str(), &end, 10);
-    if (*end != '\0') {
+    const auto integer = [](const std::string &text, long long &out) {
+      char *end = nullptr;
+      errno = 0;
+      out = std::strtoll(text.c_str(), &end, 10);
+      return !text.empty() && *end == '\0' && errno == 0;
+    };
+    long long have = 0;
+    long long want = 0;
+    if (!integer(it->second, have) || !integer(values.front(), want)) {
       return false;
     }
-    const long long want = std::strtoll(values.front().c_str(), &end, 10);
-    return *end == '\0' && (greater ? have > want : have < want);
+    return greater ? have > want : have < want;
   };
   if (requirement.op == "In") {
     return listed();
@@ -236,8 +261,10 @@ inline bool matches(const LabelRequirement &requirement, const Labels &labels) n
   return false;
 }
 
+// An empty term matches no node, as in Kubernetes.
 inline bool matches(const NodeSelectorTerm &term, const Labels &labels) noexcept {
-  return std::all_of(term.match_expressions.begin(), term.match_expressions.end(),
+  return !term.match_expressions.empty() &&
+         std::all_of(term.match_expressions.begin(), term.match_expressions.end(),
                      [&](const LabelRequirement &r) { return matches(r, labels); });
 }
 

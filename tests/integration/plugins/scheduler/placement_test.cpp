@@ -85,10 +85,9 @@ TEST_F(Placements, ImpossiblePodIsReportedWithEveryReason) {
 }
 
 TEST_F(Placements, ResourcesFitCountsPodsAndExtendedResources) {
-  Cluster cluster({node("a", 8000), node("b", 8000)});
   auto gpu_node = node("gpu", 8000);
   gpu_node.capacity.extended["example.com/gpu"] = 1;
-  cluster = Cluster({node("a", 8000), gpu_node});
+  Cluster cluster({node("a", 8000), gpu_node});
   Scheduler scheduler(profile(kDefault), cluster, 1, 1);
   auto training = pod("train", 1000);
   training.requests.extended["example.com/gpu"] = 1;
@@ -96,6 +95,30 @@ TEST_F(Placements, ResourcesFitCountsPodsAndExtendedResources) {
   auto second = scheduler.schedule(training);
   EXPECT_FALSE(second.node);
   EXPECT_EQ(second.summary(2), "0/2 nodes available: 2 insufficient example.com/gpu");
+
+  auto small = node("small", 8000);
+  small.capacity.pods = 2;
+  Cluster slots({small});
+  Scheduler counting(profile(kDefault), slots, 1, 1);
+  EXPECT_TRUE(counting.schedule(pod("one", 10)).node);
+  EXPECT_TRUE(counting.schedule(pod("two", 10)).node);
+  EXPECT_EQ(counting.schedule(pod("three", 10)).summary(1), "0/1 nodes available: 1 too many pods");
+}
+
+TEST_F(Placements, SpreadSpreadsPodsThatRequestNothing) {
+  std::vector<sdk::NodeInfo> nodes;
+  for (int i = 0; i < 10; ++i) {
+    nodes.push_back(node("n" + std::to_string(i), 4000));
+  }
+  Cluster cluster(std::move(nodes));
+  Scheduler scheduler(profile(kDefault), cluster, 3, 1);
+  sdk::PodSpec empty;
+  empty.name = "no-requests";
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(scheduler.schedule(empty).node);
+  }
+  // Scored as Kubernetes does, with 100m and 200Mi assumed: five per node.
+  EXPECT_EQ(pods_per_node(cluster), std::vector<std::size_t>(10, 5));
 }
 
 TEST_F(Placements, BinpackFillsANodeBeforeOpeningTheNext) {
@@ -148,13 +171,18 @@ TEST_F(Placements, TaintsFilterHardAndScoreSoftEffects) {
   Scheduler scheduler(profile("{ name: t, filters: [taints], scores: [{ plugin: taints }] }"),
                       cluster, 1, 1);
   EXPECT_EQ(scheduler.schedule(pod("a", 100)).node, 1U);
-  auto tolerant = pod("b", 100);
-  tolerant.tolerations = {{"", "Exists", "", ""}}; // tolerates everything: all tie
-  cluster = Cluster({node("soft", 4000, {}, {{"spot", "true", "PreferNoSchedule"}}),
-                     node("hard", 4000, {}, {{"spot", "true", "NoExecute"}})});
-  Scheduler again(profile("{ name: t, filters: [taints], scores: [{ plugin: taints }] }"), cluster,
-                  1, 1);
-  EXPECT_TRUE(again.schedule(tolerant).node);
+  // Only the hard-tainted node is left: a pod must tolerate it to land.
+  Cluster hard_only({node("hard", 4000, {}, {{"spot", "true", "NoExecute"}})});
+  Scheduler again(profile("{ name: t, filters: [taints], scores: [{ plugin: taints }] }"),
+                  hard_only, 1, 1);
+  EXPECT_EQ(again.schedule(pod("b", 100)).summary(1), "0/1 nodes available: 1 taint not "
+                                                      "tolerated");
+  auto wrong_value = pod("c", 100);
+  wrong_value.tolerations = {{"spot", "Equal", "false", ""}};
+  EXPECT_FALSE(again.schedule(wrong_value).node);
+  auto tolerant = pod("d", 100);
+  tolerant.tolerations = {{"spot", "Equal", "true", "NoExecute"}};
+  EXPECT_EQ(again.schedule(tolerant).node, 0U);
 }
 
 TEST_F(Placements, TopologySpreadHoldsMaxSkewAtEveryStep) {
@@ -211,6 +239,67 @@ TEST_F(Placements, PreferredAntiAffinityAvoidsButDoesNotForbid) {
   auto batch = pod("batch", 500);
   batch.anti_affinity.preferred = {{10, {{{{"app", "web"}}, {}}, "kubernetes.io/hostname"}}};
   EXPECT_EQ(scheduler.schedule(batch).node, 1U);
+
+  // A preference never forbids: with only the web pod's node, it still lands.
+  Cluster one({node("a", 8000)});
+  one.place(pod("web-0", 500, {{"app", "web"}}), 0);
+  Scheduler only(profile("{ name: aa, filters: [anti-affinity], scores: [{ plugin: "
+                         "anti-affinity }] }"),
+                 one, 1, 1);
+  EXPECT_EQ(only.schedule(batch).node, 0U);
+}
+
+TEST_F(Placements, AntiAffinityOfPodsAlreadyInTheSnapshotIsHonoured) {
+  // Pods placed before this scheduler existed (another profile, a restart)
+  // still repel, and their preferred terms count too.
+  Cluster cluster({node("a", 8000), node("b", 8000), node("c", 8000)});
+  auto db = pod("db", 500, {{"app", "db"}});
+  db.anti_affinity.required = {{{{{"app", "web"}}, {}}, "kubernetes.io/hostname"}};
+  cluster.place(db, 0);
+  auto cache = pod("cache", 500, {{"app", "cache"}});
+  cache.anti_affinity.preferred = {{100, {{{{"app", "web"}}, {}}, "kubernetes.io/hostname"}}};
+  cluster.place(cache, 1);
+  Scheduler scheduler(profile("{ name: aa, filters: [anti-affinity], scores: [{ plugin: "
+                              "anti-affinity }, { plugin: binpack }] }"),
+                      cluster, 1, 1);
+  EXPECT_EQ(scheduler.schedule(pod("web", 500, {{"app", "web"}})).node, 2U);
+}
+
+TEST_F(Placements, ScoreOnlyPluginsCannotMakeAPodUnschedulable) {
+  Cluster cluster({node("a", 4000, {{"zone", "a"}}), node("b", 4000, {{"zone", "b"}})});
+  Scheduler scheduler(profile("{ name: s, filters: [resources-fit], scores: [{ plugin: "
+                              "topology-spread }] }"),
+                      cluster, 1, 1);
+  auto web = pod("web", 100, {{"app", "web"}});
+  web.topology_spread = {{1, "rack", "DoNotSchedule", {{{"app", "web"}}, {}}}};
+  EXPECT_TRUE(scheduler.schedule(web).node);
+}
+
+TEST_F(Placements, PlacementsDoNotDependOnThreadsWhenFilteringAndScoringRunInParallel) {
+  // 1,200 nodes, every one scored: both the filter and the score phases run
+  // on the pool. Varied allocations make scores differ, not just tie.
+  auto run = [&](unsigned threads) {
+    std::vector<sdk::NodeInfo> nodes;
+    for (int i = 0; i < 1200; ++i) {
+      auto n = node("n" + std::to_string(i), 8000 + 1000 * (i % 5));
+      n.allocated.cpu_millis = 500 * (i % 7);
+      n.non_zero_cpu_millis = n.allocated.cpu_millis;
+      nodes.push_back(std::move(n));
+    }
+    Cluster cluster(std::move(nodes));
+    Scheduler scheduler(profile("{ name: all, percentageOfNodesToScore: 100, filters: "
+                                "[resources-fit, node-affinity, taints], scores: [{ plugin: "
+                                "spread }] }"),
+                        cluster, 11, threads);
+    std::vector<std::size_t> chosen;
+    for (int i = 0; i < 300; ++i) {
+      chosen.push_back(*scheduler.schedule(pod("p", 700)).node);
+    }
+    return chosen;
+  };
+  const auto one = run(1);
+  EXPECT_EQ(run(2), one);
+  EXPECT_EQ(run(4), one);
 }
 
 TEST_F(Placements, TiesAreBrokenReproduciblyFromTheSeed) {

@@ -1,6 +1,5 @@
 // Workload files and Kubernetes quantities, as the simulator reads them.
 #include "sched/quantity.hpp"
-#include "sched/scheduler.hpp"
 #include "sched/workload.hpp"
 #include "support/temp_dir.hpp"
 
@@ -29,16 +28,8 @@ TEST(Quantity, ReadsMemoryWithBinaryAndDecimalSuffixes) {
   EXPECT_EQ(parse_bytes("1.5"), std::nullopt);
   EXPECT_EQ(parse_bytes("Gi"), std::nullopt);
   EXPECT_EQ(parse_bytes("1Xi"), std::nullopt);
-}
-
-TEST(Sampling, FollowsKubeSchedulersAdaptiveRule) {
-  EXPECT_EQ(feasible_nodes_to_find(50, 0), 50U); // small clusters: every node
-  EXPECT_EQ(feasible_nodes_to_find(100, 0), 100U);
-  EXPECT_EQ(feasible_nodes_to_find(1000, 0), 420U);  // 50% - 1000/125 = 42%
-  EXPECT_EQ(feasible_nodes_to_find(5000, 0), 500U);  // 10%
-  EXPECT_EQ(feasible_nodes_to_find(15000, 0), 750U); // floor of 5%
-  EXPECT_EQ(feasible_nodes_to_find(5000, 100), 5000U);
-  EXPECT_EQ(feasible_nodes_to_find(5000, 1), 100U); // never fewer than 100
+  EXPECT_EQ(parse_bytes("99999999999999999999"), std::nullopt); // would overflow
+  EXPECT_EQ(parse_cpu_millis("99999999999999999999"), std::nullopt);
 }
 
 TEST(Workload, ParsesShapesWithConstraints) {
@@ -133,6 +124,29 @@ TEST(Workload, ShapeNamesAreUniqueAndPodsTakeNoPodRequest) {
                                  "w.yaml");
   ASSERT_TRUE(defaults.workload);
   EXPECT_EQ(defaults.workload->nodes[0].capacity.pods, 110); // the kubelet's default
+}
+
+TEST(Workload, LabelExpressionsAndTolerationsAreCheckedAsKubernetesDoes) {
+  const std::string head = "apiVersion: berth/v1\nkind: Workload\n"
+                           "nodes: [{ name: n, count: 1, capacity: {} }]\npods:\n"
+                           "  - name: p\n    count: 1\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"    nodeAffinity: { required: [{ matchExpressions: [{ key: z, operator: In }] }] }\n",
+       "In needs at least one value"},
+      {"    nodeAffinity: { required: [{ matchExpressions: [{ key: z, operator: Exists, "
+       "values: [a] }] }] }\n",
+       "Exists takes no values"},
+      {"    nodeAffinity: { required: [{ matchExpressions: [{ key: z, operator: Gt, values: "
+       "[x] }] }] }\n",
+       "Gt takes exactly one integer value"},
+      {"    tolerations: [{ operator: Equal, value: v }]\n",
+       "an Equal toleration needs a key (use operator Exists to tolerate every taint)"},
+  };
+  for (const auto &[text, message] : cases) {
+    auto loaded = parse_workload(head + text, "w.yaml");
+    ASSERT_FALSE(loaded.workload) << text;
+    EXPECT_EQ(loaded.diagnostics.front().message, message);
+  }
 }
 
 TEST(Workload, ResizeKeepsProportions) {
