@@ -16,6 +16,7 @@
 #include <berth/sdk/testing/plugin_conformance.hpp>
 
 #include <array>
+#include <deque>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -60,8 +61,10 @@ private:
   std::string message_;
 };
 
-// A small, varied cluster: different sizes, loads, labels and taints.
-inline std::vector<NodeInfo> conformance_nodes() {
+// A small, varied cluster: different sizes, loads, labels, taints and placed
+// pods (some carrying anti-affinity), so that stateful plugins have
+// something to count. placed owns the pods the nodes point to.
+inline std::vector<NodeInfo> conformance_nodes(std::deque<PodSpec> &placed) {
   std::vector<NodeInfo> nodes;
   for (int i = 0; i < 24; ++i) {
     NodeInfo node;
@@ -76,6 +79,19 @@ inline std::vector<NodeInfo> conformance_nodes() {
     if (i % 5 == 0) {
       node.taints.push_back({"dedicated", "gpu", i % 10 == 0 ? "NoSchedule" : "PreferNoSchedule"});
     }
+    for (int k = 0; k < i % 3; ++k) {
+      auto &pod = placed.emplace_back();
+      pod.name = node.name + "-pod-" + std::to_string(k);
+      pod.labels = {{"app", k == 0 ? "conformance" : "other"}};
+      pod.requests = {100, 1LL << 28, 0, {}};
+      if (i % 4 == 0) {
+        pod.anti_affinity.preferred = {{20, {{{{"app", "conformance"}}, {}}, "zone"}}};
+      }
+      node.pods.push_back(&pod);
+      if (!pod.anti_affinity.preferred.empty()) {
+        node.pods_with_anti_affinity.push_back(&pod);
+      }
+    }
     nodes.push_back(std::move(node));
   }
   return nodes;
@@ -89,6 +105,10 @@ inline PodSpec conformance_pod() {
   pod.node_affinity.preferred = {{10, {{{"disk", "In", {"ssd"}}}}}};
   pod.topology_spread = {{1, "zone", "ScheduleAnyway", {{{"app", "conformance"}}, {}}}};
   pod.anti_affinity.preferred = {{5, {{{{"app", "conformance"}}, {}}, "kubernetes.io/hostname"}}};
+  // Required terms too, so that filters with per-cycle state reject some
+  // nodes: no two "conformance" pods on one node, at most 2 apart per zone.
+  pod.anti_affinity.required = {{{{{"app", "conformance"}}, {}}, "kubernetes.io/hostname"}};
+  pod.topology_spread.push_back({2, "zone", "DoNotSchedule", {{{"app", "conformance"}}, {}}});
   return pod;
 }
 
@@ -99,7 +119,7 @@ protected:
     if (!plugin_->created()) {
       GTEST_SKIP() << "cannot create from defaults: " << plugin_->message();
     }
-    nodes_ = conformance_nodes();
+    nodes_ = conformance_nodes(placed_);
     pod_ = conformance_pod();
   }
 
@@ -118,6 +138,7 @@ protected:
   }
 
   std::unique_ptr<SchedulerUnderTest> plugin_;
+  std::deque<PodSpec> placed_;
   std::vector<NodeInfo> nodes_;
   PodSpec pod_;
 };
