@@ -2,7 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace berth {
 namespace {
@@ -76,6 +80,23 @@ std::string_view describe_kind(const ConfigNode &node) noexcept {
   case ConfigNode::Kind::map: return node.entries.empty() ? "an empty mapping" : "a mapping";
   }
   return "nothing";
+}
+
+std::optional<std::string> read_config_file(const std::filesystem::path &file,
+                                            std::string_view what, std::string &error) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(file, ignored)) {
+    error = "is a directory; name the " + std::string(what) + " inside it";
+    return std::nullopt;
+  }
+  std::ifstream in(file);
+  if (!in) {
+    error = "cannot read the " + std::string(what) + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 ParsedDocument parse_yaml(const std::string &text) {

@@ -7,6 +7,8 @@
 
 #include <berth/sdk/result.hpp>
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,5 +52,11 @@ struct ParsedDocument {
 };
 
 ParsedDocument parse_yaml(const std::string &text);
+
+// The text of a YAML file of the given kind ("stack file", "workload file"),
+// or nullopt with the reason in error: "is a directory; name the stack file
+// inside it", "cannot read the stack file: No such file or directory".
+std::optional<std::string> read_config_file(const std::filesystem::path &file,
+                                            std::string_view what, std::string &error);
 
 } // namespace berth

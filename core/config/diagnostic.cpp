@@ -14,4 +14,12 @@ std::string Diagnostic::to_string() const {
   return out + message;
 }
 
+std::string to_lines(const Diagnostics &diagnostics) {
+  std::string lines;
+  for (const auto &diagnostic : diagnostics) {
+    lines += (lines.empty() ? "" : "\n") + diagnostic.to_string();
+  }
+  return lines;
+}
+
 } // namespace berth

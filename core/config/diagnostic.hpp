@@ -19,4 +19,7 @@ struct Diagnostic {
 
 using Diagnostics = std::vector<Diagnostic>;
 
+// One line per diagnostic, as a command prints them.
+std::string to_lines(const Diagnostics &diagnostics);
+
 } // namespace berth

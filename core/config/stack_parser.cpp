@@ -8,11 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace berth {
 namespace {
@@ -338,23 +334,14 @@ StackLoad parse_stack(const std::string &text, const std::string &source,
 }
 
 StackLoad read_stack_file(const std::filesystem::path &file) {
-  std::error_code error;
-  if (std::filesystem::is_directory(file, error)) {
+  std::string error;
+  auto text = read_config_file(file, "stack file", error);
+  if (!text) {
     StackLoad load;
-    load.diagnostics.push_back(
-        Diagnostic{file.string(), {}, "", "is a directory; name the stack file inside it"});
+    load.diagnostics.push_back(Diagnostic{file.string(), {}, "", error});
     return load;
   }
-  std::ifstream in(file);
-  if (!in) {
-    StackLoad load;
-    load.diagnostics.push_back(Diagnostic{
-        file.string(), {}, "", std::string("cannot read the stack file: ") + std::strerror(errno)});
-    return load;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_stack(text.str(), file.string(), std::filesystem::absolute(file).parent_path());
+  return parse_stack(*text, file.string(), std::filesystem::absolute(file).parent_path());
 }
 
 } // namespace berth

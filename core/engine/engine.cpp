@@ -126,7 +126,7 @@ EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
   }
   log_plugins(registry, dirs);
   result.diagnostics = resolve_stack(stack, registry);
-  if (result.diagnostics.empty()) {
+  if (result.diagnostics.empty() && check == StackCheck::full) {
     result.diagnostics = check_profiles(stack, registry);
   }
   if (result.diagnostics.empty() || check == StackCheck::plugins_only) {
@@ -155,11 +155,7 @@ sdk::Result<Workload> load_workload(const SimulationRequest &request) {
   }
   auto loaded = read_workload_file(*request.workload);
   if (!loaded.workload) {
-    std::string lines;
-    for (const auto &diagnostic : loaded.diagnostics) {
-      lines += (lines.empty() ? "" : "\n") + diagnostic.to_string();
-    }
-    return sdk::make_error(sdk::Errc::invalid_argument, lines);
+    return sdk::make_error(sdk::Errc::invalid_argument, to_lines(loaded.diagnostics));
   }
   resize_workload(*loaded.workload, request.nodes, request.pods);
   return std::move(*loaded.workload);

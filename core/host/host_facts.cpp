@@ -50,7 +50,6 @@ HostFacts probe_host() {
   facts.overlayfs = filesystem_listed("overlay");
   if (is_cgroup2("/sys/fs/cgroup")) {
     facts.cgroup = "v2";
-    facts.cgroup_v2_unified = true;
   } else if (is_cgroup2("/sys/fs/cgroup/unified")) {
     facts.cgroup = "v1 (hybrid: v2 at /sys/fs/cgroup/unified)";
   } else {

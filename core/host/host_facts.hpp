@@ -13,8 +13,7 @@ struct HostFacts {
   std::uint64_t memory_bytes = 0;
   bool overlayfs = false; // listed in /proc/filesystems
   std::string cgroup;     // "v2", "v1 (hybrid: v2 at /sys/fs/cgroup/unified)" or "v1"
-  bool cgroup_v2_unified = false;
-  bool seccomp = false; // the kernel offers seccomp filters
+  bool seccomp = false;   // the kernel offers seccomp filters
 };
 
 HostFacts probe_host();

@@ -37,8 +37,6 @@ public:
   // Finds a node for pod and places it there.
   Placement schedule(const sdk::PodSpec &pod);
 
-  [[nodiscard]] const Profile &profile() const noexcept { return profile_; }
-
 private:
   struct Feasible {
     std::vector<std::size_t> nodes;

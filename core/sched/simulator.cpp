@@ -93,22 +93,6 @@ std::vector<ResourceUse> utilisation(const Cluster &cluster) {
   return out;
 }
 
-bool fits(const sdk::Resources &request, const sdk::NodeInfo &node) {
-  auto extended = [](const sdk::Resources &r, const std::string &name) {
-    auto it = r.extended.find(name);
-    return it == r.extended.end() ? 0 : it->second;
-  };
-  if (node.allocated.pods + 1 > node.capacity.pods ||
-      node.allocated.cpu_millis + request.cpu_millis > node.capacity.cpu_millis ||
-      node.allocated.memory_bytes + request.memory_bytes > node.capacity.memory_bytes) {
-    return false;
-  }
-  return std::all_of(request.extended.begin(), request.extended.end(), [&](const auto &item) {
-    return extended(node.allocated, item.first) + item.second <=
-           extended(node.capacity, item.first);
-  });
-}
-
 // Fragmentation: how many nodes could still take one more pod of the
 // workload's largest shape (by cpu, then memory).
 void measure_fragmentation(const Workload &workload, const Cluster &cluster,
@@ -127,7 +111,8 @@ void measure_fragmentation(const Workload &workload, const Cluster &cluster,
   }
   report.largest_shape = largest->spec.name;
   for (const auto &node : cluster.nodes()) {
-    report.nodes_fitting_largest += fits(largest->spec.requests, node) ? 1 : 0;
+    report.nodes_fitting_largest +=
+        sdk::missing_resource(largest->spec.requests, node).empty() ? 1 : 0;
   }
 }
 

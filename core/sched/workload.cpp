@@ -4,12 +4,8 @@
 #include "sched/quantity.hpp"
 #include "util/text.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <numeric>
 #include <set>
-#include <sstream>
 
 namespace berth {
 namespace {
@@ -484,20 +480,14 @@ WorkloadLoad parse_workload(const std::string &text, const std::string &source) 
 }
 
 WorkloadLoad read_workload_file(const std::filesystem::path &file) {
-  std::ifstream in(file);
-  std::error_code error;
-  if (!in || std::filesystem::is_directory(file, error)) {
+  std::string error;
+  auto text = read_config_file(file, "workload file", error);
+  if (!text) {
     WorkloadLoad load;
-    load.diagnostics.push_back(Diagnostic{file.string(),
-                                          {},
-                                          "",
-                                          std::string("cannot read the workload file: ") +
-                                              (in ? "is a directory" : std::strerror(errno))});
+    load.diagnostics.push_back(Diagnostic{file.string(), {}, "", error});
     return load;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_workload(text.str(), file.string());
+  return parse_workload(*text, file.string());
 }
 
 Workload uniform_workload(std::size_t nodes, std::size_t pods) {

@@ -46,22 +46,10 @@ void apply_global_options(const po::variables_map &vm, Context &context) {
   }
 }
 
-namespace {
-
-std::string joined_lines(const Diagnostics &diagnostics) {
-  std::string lines;
-  for (const auto &diagnostic : diagnostics) {
-    lines += (lines.empty() ? "" : "\n") + diagnostic.to_string();
-  }
-  return lines;
-}
-
-} // namespace
-
 std::unique_ptr<Engine> Context::open_engine() const {
   auto opened = Engine::open(engine_options);
   if (!opened.engine) {
-    throw CommandError(joined_lines(opened.diagnostics));
+    throw CommandError(to_lines(opened.diagnostics));
   }
   return std::move(opened.engine);
 }
@@ -69,7 +57,7 @@ std::unique_ptr<Engine> Context::open_engine() const {
 std::unique_ptr<Engine> Context::open_engine_for_plugins() const {
   auto opened = Engine::open(engine_options, StackCheck::plugins_only);
   if (!opened.engine) {
-    throw CommandError(joined_lines(opened.diagnostics));
+    throw CommandError(to_lines(opened.diagnostics));
   }
   for (const auto &diagnostic : opened.diagnostics) {
     std::cerr << "warning: " << diagnostic.to_string() << "\n";

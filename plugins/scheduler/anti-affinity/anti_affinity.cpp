@@ -10,36 +10,20 @@ const std::string *domain_of(const sdk::NodeInfo &node, const std::string &key) 
 
 } // namespace
 
-// The incoming pod's terms against one placed pod.
-void PodAntiAffinityPlugin::own_terms(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
-                                      const sdk::PodSpec &placed) {
-  for (const auto &term : pod.anti_affinity.required) {
+// The terms one pod carries, against the labels of another on node: used
+// both ways round, the incoming pod's terms against a placed pod and a
+// placed pod's terms against the incoming one.
+void PodAntiAffinityPlugin::add_terms(const sdk::PodAntiAffinity &terms, const sdk::Labels &other,
+                                      const sdk::NodeInfo &node) {
+  for (const auto &term : terms.required) {
     const auto *value = domain_of(node, term.topology_key);
-    if (value != nullptr && sdk::matches(term.selector, placed.labels)) {
+    if (value != nullptr && sdk::matches(term.selector, other)) {
       forbidden_.emplace(term.topology_key, *value);
     }
   }
-  for (const auto &weighted : pod.anti_affinity.preferred) {
+  for (const auto &weighted : terms.preferred) {
     const auto *value = domain_of(node, weighted.term.topology_key);
-    if (value != nullptr && sdk::matches(weighted.term.selector, placed.labels)) {
-      penalty_[{weighted.term.topology_key, *value}] += weighted.weight;
-      keys_.insert(weighted.term.topology_key);
-    }
-  }
-}
-
-// One placed pod's terms against the incoming pod.
-void PodAntiAffinityPlugin::placed_terms(const sdk::PodSpec &pod, const sdk::NodeInfo &node,
-                                         const sdk::PodSpec &placed) {
-  for (const auto &term : placed.anti_affinity.required) {
-    const auto *value = domain_of(node, term.topology_key);
-    if (value != nullptr && sdk::matches(term.selector, pod.labels)) {
-      forbidden_.emplace(term.topology_key, *value);
-    }
-  }
-  for (const auto &weighted : placed.anti_affinity.preferred) {
-    const auto *value = domain_of(node, weighted.term.topology_key);
-    if (value != nullptr && sdk::matches(weighted.term.selector, pod.labels)) {
+    if (value != nullptr && sdk::matches(weighted.term.selector, other)) {
       penalty_[{weighted.term.topology_key, *value}] += weighted.weight;
       keys_.insert(weighted.term.topology_key);
     }
@@ -56,11 +40,11 @@ sdk::Result<void> PodAntiAffinityPlugin::pre_filter(const sdk::PodSpec &pod,
     // Only pods with terms of their own can repel this pod; the snapshot
     // lists them per node, so most cycles touch no pod at all.
     for (const auto *placed : node.pods_with_anti_affinity) {
-      placed_terms(pod, node, *placed);
+      add_terms(placed->anti_affinity, pod.labels, node);
     }
     if (own) {
       for (const auto *placed : node.pods) {
-        own_terms(pod, node, *placed);
+        add_terms(pod.anti_affinity, placed->labels, node);
       }
     }
   }

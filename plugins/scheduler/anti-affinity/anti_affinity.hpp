@@ -27,8 +27,8 @@ public:
 private:
   using Domain = std::pair<std::string, std::string>; // (topology key, label value)
 
-  void own_terms(const sdk::PodSpec &pod, const sdk::NodeInfo &node, const sdk::PodSpec &placed);
-  void placed_terms(const sdk::PodSpec &pod, const sdk::NodeInfo &node, const sdk::PodSpec &placed);
+  void add_terms(const sdk::PodAntiAffinity &terms, const sdk::Labels &other,
+                 const sdk::NodeInfo &node);
 
   // Per-cycle state, written by pre_filter only.
   std::set<Domain> forbidden_;

@@ -1,5 +1,6 @@
-// Resource arithmetic shared by the scheduler plugins in this tree
-// (resources-fit, spread, binpack). Header-only; plugins stay independent .so files.
+// Allocation scoring shared by the scheduler plugins in this tree (spread,
+// binpack); fitting itself is sdk::missing_resource. Header-only; plugins stay independent .so
+// files.
 #pragma once
 
 #include <berth/sdk/scheduler.hpp>
@@ -8,19 +9,6 @@
 #include <string>
 
 namespace berth::scheduler {
-
-// What is left on node for one more pod, per resource; negative: overcommitted.
-inline std::int64_t free_cpu(const sdk::NodeInfo &node) {
-  return node.capacity.cpu_millis - node.allocated.cpu_millis;
-}
-inline std::int64_t free_memory(const sdk::NodeInfo &node) {
-  return node.capacity.memory_bytes - node.allocated.memory_bytes;
-}
-
-inline std::int64_t extended_of(const sdk::Resources &resources, const std::string &name) {
-  auto it = resources.extended.find(name);
-  return it == resources.extended.end() ? 0 : it->second;
-}
 
 // kube-scheduler's per-resource scores, in integer percent: the free share
 // (least allocated) or the used share (most allocated) once the pod is

@@ -4,19 +4,13 @@ namespace berth::scheduler {
 
 sdk::FilterStatus NodeAffinityPlugin::filter(const sdk::PodSpec &pod,
                                              const sdk::NodeInfo &node) noexcept {
-  for (const auto &[key, value] : pod.node_selector) {
-    auto it = node.labels.find(key);
-    if (it == node.labels.end() || it->second != value) {
-      return {"node selector mismatch"};
-    }
+  if (!sdk::matches_node_selector(pod, node.labels)) {
+    return {"node selector mismatch"};
   }
-  const auto &required = pod.node_affinity.required;
-  if (required.empty()) {
-    return {};
+  if (!sdk::matches_required_affinity(pod, node.labels)) {
+    return {"node affinity mismatch"};
   }
-  const bool any = std::any_of(required.begin(), required.end(),
-                               [&](const auto &term) { return sdk::matches(term, node.labels); });
-  return any ? sdk::FilterStatus{} : sdk::FilterStatus{"node affinity mismatch"};
+  return {};
 }
 
 std::int64_t NodeAffinityPlugin::score(const sdk::PodSpec &pod,

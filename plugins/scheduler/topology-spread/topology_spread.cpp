@@ -5,21 +5,6 @@
 namespace berth::scheduler {
 namespace {
 
-// Nodes the pod could use at all count as domains; as in Kubernetes'
-// default node-inclusion policy, others do not skew the spread.
-bool eligible(const sdk::PodSpec &pod, const sdk::NodeInfo &node) {
-  for (const auto &[key, value] : pod.node_selector) {
-    auto it = node.labels.find(key);
-    if (it == node.labels.end() || it->second != value) {
-      return false;
-    }
-  }
-  const auto &required = pod.node_affinity.required;
-  return required.empty() || std::any_of(required.begin(), required.end(), [&](const auto &term) {
-           return sdk::matches(term, node.labels);
-         });
-}
-
 std::int64_t matching_pods(const sdk::LabelSelector &selector, const sdk::NodeInfo &node) {
   std::int64_t count = 0;
   for (const auto *placed : node.pods) {
@@ -40,7 +25,10 @@ sdk::Result<void> TopologySpread::pre_filter(const sdk::PodSpec &pod,
     domains.self = sdk::matches(constraint.selector, pod.labels) ? 1 : 0;
     for (const auto &node : nodes) {
       auto label = node.labels.find(constraint.topology_key);
-      if (label == node.labels.end() || !eligible(pod, node)) {
+      // Only nodes the pod could use count as domains, as in Kubernetes'
+      // default node-inclusion policy.
+      if (label == node.labels.end() || !sdk::matches_node_selector(pod, node.labels) ||
+          !sdk::matches_required_affinity(pod, node.labels)) {
         continue;
       }
       domains.matching[label->second] += matching_pods(constraint.selector, node);

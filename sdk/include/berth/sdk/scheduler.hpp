@@ -20,6 +20,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::sdk::inline v1 {
@@ -277,6 +278,45 @@ inline bool matches(const LabelSelector &selector, const Labels &labels) noexcep
   }
   return std::all_of(selector.match_expressions.begin(), selector.match_expressions.end(),
                      [&](const LabelRequirement &r) { return matches(r, labels); });
+}
+
+// The pod's nodeSelector: every label equal on the node.
+inline bool matches_node_selector(const PodSpec &pod, const Labels &labels) noexcept {
+  return std::all_of(pod.node_selector.begin(), pod.node_selector.end(), [&](const auto &wanted) {
+    auto it = labels.find(wanted.first);
+    return it != labels.end() && it->second == wanted.second;
+  });
+}
+
+// The pod's required node affinity: no terms, or any one term matching.
+inline bool matches_required_affinity(const PodSpec &pod, const Labels &labels) noexcept {
+  const auto &required = pod.node_affinity.required;
+  return required.empty() || std::any_of(required.begin(), required.end(),
+                                         [&](const auto &term) { return matches(term, labels); });
+}
+
+// The first resource node lacks for requests: "pods" (no free slot), "cpu",
+// "memory" or an extended resource's name; empty when the requests fit.
+inline std::string_view missing_resource(const Resources &requests, const NodeInfo &node) noexcept {
+  const auto extended = [](const Resources &r, const std::string &name) {
+    auto it = r.extended.find(name);
+    return it == r.extended.end() ? std::int64_t{0} : it->second;
+  };
+  if (node.allocated.pods + 1 > node.capacity.pods) {
+    return "pods";
+  }
+  if (node.allocated.cpu_millis + requests.cpu_millis > node.capacity.cpu_millis) {
+    return "cpu";
+  }
+  if (node.allocated.memory_bytes + requests.memory_bytes > node.capacity.memory_bytes) {
+    return "memory";
+  }
+  for (const auto &[name, amount] : requests.extended) {
+    if (extended(node.allocated, name) + amount > extended(node.capacity, name)) {
+      return name;
+    }
+  }
+  return {};
 }
 
 inline bool tolerates(const Toleration &toleration, const Taint &taint) noexcept {
