@@ -225,6 +225,30 @@ sdk::Result<void> Engine::require_section(PluginKind kind) const {
                          stack_.source);
 }
 
+sdk::Result<ImageService *> Engine::images() {
+  if (images_) {
+    return images_.get();
+  }
+  if (auto configured = require_section(PluginKind::storage); !configured.ok()) {
+    return std::move(configured).error();
+  }
+  const auto &choice = *stack_.storage;
+  try {
+    std::filesystem::create_directories(stack_.root);
+    auto host = std::make_shared<CoreHostServices>(choice.plugin, stack_.root);
+    auto driver = registry_.create<sdk::StorageDriver>(choice.plugin, choice.options, host);
+    if (!driver.ok()) {
+      auto error = std::move(driver).error();
+      error.message = "storage driver '" + choice.plugin + "' cannot run: " + error.message;
+      return error;
+    }
+    images_ = std::make_unique<ImageService>(stack_.root, std::move(driver).value(), choice.plugin);
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
+  }
+  return images_.get();
+}
+
 std::string Engine::chosen_plugin(PluginKind kind) const {
   switch (kind) {
   case PluginKind::storage: return stack_.storage ? stack_.storage->plugin : "";

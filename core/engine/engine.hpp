@@ -4,6 +4,7 @@
 
 #include "config/stack.hpp"
 #include "host/host_facts.hpp"
+#include "image/image_service.hpp"
 #include "plugin/registry.hpp"
 #include "sched/simulator.hpp"
 
@@ -87,12 +88,17 @@ public:
   // The plugin the stack chose for kind ("overlay2"), or "" if none.
   [[nodiscard]] std::string chosen_plugin(PluginKind kind) const;
 
+  // Images and layers on the stack's storage driver, created on first use.
+  // Fails when the stack has no storage section or the driver cannot run.
+  sdk::Result<ImageService *> images();
+
 private:
   Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs);
 
   Stack stack_;
   PluginRegistry registry_;
   std::vector<std::filesystem::path> plugin_dirs_;
+  std::unique_ptr<ImageService> images_;
 };
 
 } // namespace berth

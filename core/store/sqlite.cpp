@@ -34,6 +34,22 @@ Statement &Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement &Statement::bind(int index, std::int64_t number) {
+  const int rc = sqlite3_bind_int64(statement_, index, number);
+  if (rc != SQLITE_OK) {
+    fail(db_, rc, "sqlite bind");
+  }
+  return *this;
+}
+
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
+
+int Database::changes() const noexcept {
+  return sqlite3_changes(db_);
+}
+
 bool Statement::step() {
   const int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) {

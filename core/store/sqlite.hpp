@@ -3,6 +3,7 @@
 // several berth processes can share it.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -35,6 +36,7 @@ public:
   Statement &operator=(Statement &&) = delete;
 
   Statement &bind(int index, std::string_view text);
+  Statement &bind(int index, std::int64_t number);
   // Advances to the next row; false when done.
   bool step();
   void run() {
@@ -42,6 +44,7 @@ public:
     }
   }
   [[nodiscard]] std::string text(int column) const;
+  [[nodiscard]] std::int64_t integer(int column) const;
 
 private:
   sqlite3 *db_;
@@ -61,10 +64,41 @@ public:
   void exec(std::string_view sql);
   Statement prepare(std::string_view sql) { return {db_, sql}; }
   [[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
+  // Rows changed by the last statement.
+  [[nodiscard]] int changes() const noexcept;
 
 private:
   sqlite3 *db_ = nullptr;
   std::filesystem::path path_;
+};
+
+// One write transaction: BEGIN IMMEDIATE takes the write lock up front, so
+// two processes never both read and then fail to upgrade. Rolls back unless
+// commit() was called.
+class Transaction {
+public:
+  explicit Transaction(Database &db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) {
+      try {
+        db_.exec("ROLLBACK");
+      } catch (const SqliteError &) { // NOLINT(bugprone-empty-catch): nothing left to undo
+      }
+    }
+  }
+  Transaction(const Transaction &) = delete;
+  Transaction &operator=(const Transaction &) = delete;
+  Transaction(Transaction &&) = delete;
+  Transaction &operator=(Transaction &&) = delete;
+
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+private:
+  Database &db_;
+  bool done_ = false;
 };
 
 } // namespace berth

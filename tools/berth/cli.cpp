@@ -74,8 +74,14 @@ ParsedCommand parse_command(Context &context, const std::vector<std::string> &ar
   po::options_description hidden;
   po::positional_options_description positional;
   for (const auto &name : positionals) {
-    hidden.add_options()(name.c_str(), po::value<std::string>());
-    positional.add(name.c_str(), 1);
+    if (name.ends_with("...")) {
+      const auto key = name.substr(0, name.size() - 3);
+      hidden.add_options()(key.c_str(), po::value<std::vector<std::string>>());
+      positional.add(key.c_str(), -1);
+    } else {
+      hidden.add_options()(name.c_str(), po::value<std::string>());
+      positional.add(name.c_str(), 1);
+    }
   }
   po::options_description all;
   all.add(options).add(help).add(global_options()).add(hidden);

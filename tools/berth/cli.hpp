@@ -64,7 +64,8 @@ struct ParsedCommand {
 // Parses a command's arguments with its options plus --help and the global
 // options. usage is the synopsis after "berth ", e.g. "plugins ls [OPTIONS]".
 // Each of positionals names one optional positional argument, read back as
-// vm[name].as<std::string>().
+// vm[name].as<std::string>(); a last name ending in "..." takes all the rest,
+// read back (without the dots) as std::vector<std::string>.
 ParsedCommand parse_command(Context &context, const std::vector<std::string> &args,
                             const std::string &usage, const std::string &summary,
                             const po::options_description &options,
@@ -87,6 +88,11 @@ Command info_command();
 Command plugins_command();
 Command config_command();
 Command sched_command();
+Command image_command();
+Command system_command();
+// Docker's top-level shorthands for image subcommands: images, import, load,
+// save, history, tag, rmi.
+std::vector<Command> image_shorthands();
 
 std::string berth_version();
 

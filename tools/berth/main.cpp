@@ -11,9 +11,14 @@ namespace berth::cli {
 namespace {
 
 const std::vector<Command> &commands() {
-  static const std::vector<Command> table = {
-      version_command(), info_command(), plugins_command(), config_command(), sched_command(),
-  };
+  static const std::vector<Command> table = [] {
+    std::vector<Command> all = {version_command(), info_command(),  plugins_command(),
+                                config_command(),  image_command(), system_command(),
+                                sched_command()};
+    auto shorthands = image_shorthands();
+    all.insert(all.end(), shorthands.begin(), shorthands.end());
+    return all;
+  }();
   return table;
 }
 

@@ -4,7 +4,10 @@
 // typeinfo differs between libraries), so failures travel as values.
 #pragma once
 
+#include <cerrno>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -40,6 +43,21 @@ struct Error {
 
 inline Error make_error(Errc code, std::string message, std::string context = {}) {
   return Error{code, std::move(message), std::move(context)};
+}
+
+// A failed system call: "call: strerror(err)" with the path or object it was
+// about as context. ENOENT, EEXIST, EBUSY and EPERM keep their meaning.
+inline Error errno_error(std::string_view call, std::string context, int err = errno) {
+  Errc code = Errc::io;
+  switch (err) {
+  case ENOENT: code = Errc::not_found; break;
+  case EEXIST: code = Errc::already_exists; break;
+  case EBUSY: code = Errc::busy; break;
+  case EPERM:
+  case EACCES: code = Errc::permission; break;
+  default: break;
+  }
+  return Error{code, std::string(call) + ": " + std::strerror(err), std::move(context)};
 }
 
 template <class T> class [[nodiscard]] Result {

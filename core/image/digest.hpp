@@ -1,0 +1,44 @@
+// Content digests ("sha256:<64 hex>") and a streaming SHA-256 (libcrypto).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace berth {
+
+class Sha256 {
+public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256 &) = delete;
+  Sha256 &operator=(const Sha256 &) = delete;
+  Sha256(Sha256 &&) noexcept;
+  Sha256 &operator=(Sha256 &&) noexcept;
+
+  void update(const void *data, std::size_t size);
+  void update(std::string_view data) { update(data.data(), data.size()); }
+  // "sha256:<hex>"; the object cannot be updated afterwards.
+  std::string finish();
+
+private:
+  struct Context;
+  std::unique_ptr<Context> context_;
+};
+
+std::string sha256_digest(std::string_view data);
+
+// True for "sha256:" followed by 64 lower-case hex digits.
+bool is_digest(std::string_view text);
+// The hex part of a valid digest.
+inline std::string_view digest_hex(std::string_view digest) {
+  return digest.substr(7);
+}
+
+// OCI chain ID of a layer: its diff ID at the bottom, else
+// sha256(parent chain ID + " " + diff ID).
+std::string chain_id(std::string_view parent_chain, std::string_view diff_id);
+
+} // namespace berth

@@ -1,0 +1,96 @@
+// Images: import, load, save, list, inspect, tag, remove, prune, mount. The
+// engine facade hands this to front ends; it owns the content, layer and
+// image stores and the lock that lets several berth processes share them.
+#pragma once
+
+#include "image/content_store.hpp"
+#include "image/image_store.hpp"
+#include "layer/layer_store.hpp"
+#include "store/sqlite.hpp"
+
+#include <berth/sdk/storage.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth {
+
+// label ("Loading layer sha256:ab12…"), bytes done, bytes in all (0 if unknown).
+using Progress = std::function<void(const std::string &, std::uint64_t, std::uint64_t)>;
+
+struct ImportRequest {
+  std::filesystem::path source; // "-" for standard input
+  std::string reference;        // may be empty: an untagged image
+  std::string message;          // history comment
+};
+
+struct RemoveResult {
+  std::vector<std::string> lines; // "Untagged: x", "Deleted: sha256:…"
+  std::uint64_t reclaimed = 0;
+};
+
+class ImageService {
+public:
+  ImageService(std::filesystem::path root, std::shared_ptr<sdk::StorageDriver> driver,
+               std::string driver_name);
+  ~ImageService();
+  ImageService(const ImageService &) = delete;
+  ImageService &operator=(const ImageService &) = delete;
+  ImageService(ImageService &&) = delete;
+  ImageService &operator=(ImageService &&) = delete;
+
+  sdk::Result<ImageRecord> import(const ImportRequest &request, const Progress &progress);
+  // References (or ids of untagged images) loaded from an OCI or docker archive.
+  sdk::Result<std::vector<std::string>> load(const std::filesystem::path &file,
+                                             const Progress &progress);
+  sdk::Result<void> save(const std::vector<std::string> &references,
+                         const std::filesystem::path &file, const Progress &progress);
+
+  sdk::Result<std::vector<ImageRecord>> list();
+  sdk::Result<nlohmann::json> inspect(const std::string &reference);
+  sdk::Result<nlohmann::json> history(const std::string &reference);
+  sdk::Result<void> tag(const std::string &source, const std::string &target);
+  sdk::Result<RemoveResult> remove(const std::vector<std::string> &references, bool force);
+  sdk::Result<RemoveResult> prune(bool all);
+  sdk::Result<nlohmann::json> disk_usage();
+  // A read-only mount of the image's root filesystem; the same path again if
+  // it is mounted already.
+  sdk::Result<std::filesystem::path> mount(const std::string &reference);
+  sdk::Result<void> unmount(const std::string &reference);
+
+  // The image id a reference, id or id prefix names.
+  sdk::Result<std::string> resolve(const std::string &reference);
+
+private:
+  struct Lock;
+  std::unique_ptr<Lock> lock();
+  sdk::Result<ImageRecord> register_manifest(const std::string &manifest_digest,
+                                             const std::vector<std::string> &tags,
+                                             const Progress &progress);
+  sdk::Result<std::vector<std::string>> load_oci(const nlohmann::json &index,
+                                                 const Progress &progress);
+  sdk::Result<std::vector<std::string>> load_docker(const nlohmann::json &manifest,
+                                                    const std::map<std::string, std::string> &files,
+                                                    const Progress &progress);
+  sdk::Result<nlohmann::json> read_json(const std::string &digest, const std::string &what);
+  sdk::Result<void> delete_image(const ImageRecord &image, RemoveResult &result);
+  void remove_unreferenced_blobs();
+  [[nodiscard]] std::filesystem::path mount_point(const std::string &id) const;
+  std::optional<std::filesystem::path> mounted_path(const std::string &id);
+
+  std::filesystem::path root_;
+  std::string driver_name_;
+  std::unique_ptr<Database> db_;
+  ContentStore content_;
+  std::unique_ptr<LayerStore> layers_;
+  std::unique_ptr<ImageStore> images_;
+};
+
+} // namespace berth
