@@ -73,9 +73,7 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
   archive_read_support_format_tar(in.a);
   archive_read_support_format_gnutar(in.a);
   if (archive_read_open_filename(in.a, file.c_str(), kBlock) != ARCHIVE_OK) {
-    return sdk::make_error(sdk::Errc::not_found,
-                           std::string("cannot open the archive: ") + archive_error_string(in.a),
-                           file.string());
+    return corrupt(file, archive_error_string(in.a));
   }
   ArchiveContents contents;
   std::map<std::string, std::string> links; // docker-archive may link duplicate layers
