@@ -41,11 +41,16 @@ std::optional<std::string> unusable_root(const std::filesystem::path &root) {
            " is on overlayfs, which cannot hold upper directories; put the root on ext4 or "
            "xfs, or use the vfs driver";
   }
-  const auto probe = root / ".xattr-probe";
-  ::unlink(probe.c_str());
-  std::ofstream{probe};
-  const int set = ::setxattr(probe.c_str(), "trusted.overlay.opaque", "y", 1, 0);
+  // A file of its own: other berth processes may be probing at the same time.
+  std::string probe = (root / ".xattr-probe-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    return "cannot create a file in the state directory " + root.string() + ": " +
+           std::strerror(errno);
+  }
+  const int set = ::fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
   const int err = errno;
+  ::close(fd);
   ::unlink(probe.c_str());
   if (set != 0) {
     return "the state directory " + root.string() + " cannot store trusted xattrs (" +

@@ -190,9 +190,10 @@ TEST_P(ImagesTest, ConcurrentImportsAndRemovalsKeepTheStoreWhole) {
       return berth({"import", b.string(), "b"});
     });
     auto third = std::async(std::launch::async, [&] { return berth({"image", "prune", "-a"}); });
-    EXPECT_EQ(first.get().exit_code, 0);
-    EXPECT_EQ(second.get().exit_code, 0);
-    EXPECT_EQ(third.get().exit_code, 0);
+    for (auto *done : {&first, &second, &third}) {
+      const auto result = done->get();
+      EXPECT_EQ(result.exit_code, 0) << result.err;
+    }
   }
   ASSERT_EQ(berth({"import", a.string(), "a"}).exit_code, 0);
   ASSERT_EQ(berth({"import", b.string(), "b"}).exit_code, 0);

@@ -110,7 +110,7 @@ TEST(Cli, ConfigValidateSaysOkOrPrintsPositionedErrors) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.err, bad.string() +
                             ":6:11: storage.driver: no storage plugin named 'fixture-skiping' "
-                            "(have: fixture-skipping); did you mean 'fixture-skipping'?\n");
+                            "(have: fixture-skipping, overlay2, vfs); did you mean 'fixture-skipping'?\n");
 
   const auto skipped = fixture_stack(dir, "storage:\n  driver: fixture-skipping\n");
   result = run_berth({"config", "validate", skipped.string()});
@@ -207,12 +207,13 @@ TEST(Cli, InfoShowsDriversAndHostFacts) {
   auto result = run_berth({"info", "--format", "json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto info = nlohmann::json::parse(result.out);
-  EXPECT_TRUE(info["drivers"]["storage"].is_null());
+  EXPECT_EQ(info["drivers"]["storage"], "overlay2");
+  EXPECT_TRUE(info["drivers"]["runtime"].is_null());
   EXPECT_FALSE(info["host"]["kernel"].get<std::string>().empty());
   EXPECT_GT(info["host"]["cpus"].get<int>(), 0);
   EXPECT_TRUE(info["host"]["cgroup"].get<std::string>().rfind('v', 0) == 0);
   auto table = run_berth({"info"});
-  EXPECT_NE(table.out.find("storage:     (not configured)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("runtime:     (not configured)"), std::string::npos) << table.out;
 }
 
 TEST(Cli, PluginsLsShowsLoadedSkippedAndRefusedWithReasons) {
