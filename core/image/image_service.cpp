@@ -5,8 +5,8 @@
 #include "image/media_types.hpp"
 #include "image/reference.hpp"
 #include "layer/layer_reader.hpp"
-#include "layer/mounter.hpp"
 #include "util/file_lock.hpp"
+#include <berth/sdk/mount.hpp>
 
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -804,7 +804,7 @@ sdk::Result<std::filesystem::path> ImageService::mount(const std::string &refere
     }
     const auto path = mount_point(*id);
     std::filesystem::create_directories(path);
-    if (auto mounted = mount_all(*mounts, path); !mounted.ok()) {
+    if (auto mounted = sdk::mount_all(*mounts, path); !mounted.ok()) {
       (void)layers_->driver().remove(key);
       return std::move(mounted).error();
     }
@@ -830,7 +830,7 @@ sdk::Result<void> ImageService::unmount(const std::string &reference) {
       return sdk::make_error(sdk::Errc::not_found, "image is not mounted", reference);
     }
     const auto &path = *mounted;
-    (void)berth::unmount(path); // already gone after a reboot: nothing to undo
+    (void)sdk::unmount(path); // already gone after a reboot: nothing to undo
 
     std::error_code ec;
     std::filesystem::remove(path, ec);

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -177,6 +178,15 @@ inline void expect_creates_from_defaults(EntryPoint entry) {
   ASSERT_NE(instance, nullptr);
   d->destroy(instance);
 }
+
+// Test names from the plugins' own names ("node-affinity" -> node_affinity).
+struct PluginName {
+  std::string operator()(const ::testing::TestParamInfo<EntryPoint> &info) const {
+    std::string name = info.param()->name;
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+  }
+};
 
 } // namespace berth::sdk::testing
 

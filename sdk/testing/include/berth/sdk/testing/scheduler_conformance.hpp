@@ -242,13 +242,4 @@ TEST_P(SchedulerPluginConformance, ReserveAndUnreservePair) {
   EXPECT_EQ(feasible(), before) << "reserve then unreserve must leave no trace";
 }
 
-// Test names from the plugins' own names ("node-affinity" -> node_affinity).
-struct PluginName {
-  std::string operator()(const ::testing::TestParamInfo<EntryPoint> &info) const {
-    std::string name = info.param()->name;
-    std::replace(name.begin(), name.end(), '-', '_');
-    return name;
-  }
-};
-
 } // namespace berth::sdk::testing
