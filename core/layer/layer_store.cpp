@@ -2,7 +2,8 @@
 
 #include "image/digest.hpp"
 #include "layer/layer_reader.hpp"
-#include "layer/mounter.hpp"
+#include "layer/layer_writer.hpp"
+#include <berth/sdk/mount.hpp>
 
 #include <unistd.h>
 
@@ -49,7 +50,7 @@ MountedSnapshot::mount(const std::vector<sdk::Mount> &mounts,
   if (::mkdtemp(dir.data()) == nullptr) {
     return sdk::errno_error("mkdtemp", tmp_root.string());
   }
-  if (auto mounted = mount_all(mounts, dir); !mounted.ok()) {
+  if (auto mounted = sdk::mount_all(mounts, dir); !mounted.ok()) {
     ::rmdir(dir.c_str());
     return std::move(mounted).error();
   }
@@ -57,7 +58,7 @@ MountedSnapshot::mount(const std::vector<sdk::Mount> &mounts,
 }
 
 MountedSnapshot::~MountedSnapshot() {
-  (void)unmount(path_);
+  (void)sdk::unmount(path_);
   ::rmdir(path_.c_str());
 }
 
@@ -138,6 +139,57 @@ sdk::Result<LayerRecord> LayerStore::apply(const std::string &parent,
   return record;
 }
 
+sdk::Result<std::string> LayerStore::diff(const std::string &key, const std::string &parent,
+                                          const ContentStore &content) {
+  auto out = TarLayerWriter::open(content);
+  if (!out.ok()) {
+    return std::move(out).error();
+  }
+  if (auto *native = sdk::query_interface<sdk::LayerDiff>(*driver_)) {
+    if (auto done = native->diff(key, **out); !done.ok()) {
+      return std::move(done).error();
+    }
+    return (*out)->finish();
+  }
+  auto upper_mounts = driver_->mounts(key);
+  if (!upper_mounts.ok()) {
+    return std::move(upper_mounts).error();
+  }
+  // The parent as a view, or an empty directory for a base snapshot.
+  const auto lower_key = temporary_key();
+  std::vector<sdk::Mount> lower_mounts;
+  std::string empty;
+  if (!parent.empty()) {
+    auto view = driver_->view(lower_key, parent);
+    if (!view.ok()) {
+      return std::move(view).error();
+    }
+    lower_mounts = std::move(view).value();
+  } else {
+    empty = (root_ / "tmp" / ("empty-" + lower_key)).string();
+    std::filesystem::create_directories(empty);
+    lower_mounts.push_back({"bind", empty, {"rbind", "ro"}});
+  }
+  sdk::Result<std::string> digest = sdk::make_error(sdk::Errc::internal, "not diffed", key);
+  {
+    auto lower = MountedSnapshot::mount(lower_mounts, root_ / "tmp");
+    auto upper = MountedSnapshot::mount(*upper_mounts, root_ / "tmp");
+    if (!lower.ok() || !upper.ok()) {
+      digest = !lower.ok() ? std::move(lower).error() : std::move(upper).error();
+    } else if (auto done = diff_trees((*lower)->path(), (*upper)->path(), **out); !done.ok()) {
+      digest = std::move(done).error();
+    } else {
+      digest = (*out)->finish();
+    }
+  }
+  if (!parent.empty()) {
+    (void)driver_->remove(lower_key);
+  } else {
+    std::filesystem::remove(empty);
+  }
+  return digest;
+}
+
 sdk::Result<std::size_t> LayerStore::remove_unused() {
   std::size_t removed = 0;
   for (;;) {
@@ -203,7 +255,7 @@ void LayerStore::collect_garbage() {
   std::error_code ec;
   for (const auto &entry : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
     if (entry.path().filename().string().starts_with("mount-")) {
-      (void)unmount(entry.path());
+      (void)sdk::unmount(entry.path());
     }
     std::filesystem::remove(entry.path(), ec);
   }

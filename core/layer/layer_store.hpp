@@ -4,6 +4,7 @@
 // ever has a name.
 #pragma once
 
+#include "image/content_store.hpp"
 #include "store/sqlite.hpp"
 
 #include <berth/sdk/storage.hpp>
@@ -38,6 +39,12 @@ public:
   sdk::Result<LayerRecord> apply(const std::string &parent, const std::filesystem::path &blob,
                                  const std::string &expected_diff_id, const std::string &name,
                                  const ByteProgress &progress = {});
+  // The changes of snapshot key against its parent as a layer tar in
+  // content: the driver's own diff, else the generic differ over mounts.
+  // Returns the blob's digest, which is also its diff ID (it is plain tar).
+  sdk::Result<std::string> diff(const std::string &key, const std::string &parent,
+                                const ContentStore &content);
+
   // Removes layers no image uses any more, top first. Call inside the store
   // lock, after the transaction that dropped the images.
   sdk::Result<std::size_t> remove_unused();
