@@ -27,6 +27,8 @@ demo: build
 	$(BUILD)/bin/berth info
 	@echo
 	$(BUILD)/bin/berth plugins ls
+	@echo
+	@./scripts/demo-images.sh $(BUILD)/bin/berth
 
 bench: build
 	$(BUILD)/benchmarks/berth_benchmarks

@@ -2,7 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include <array>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace berth {
 
@@ -47,6 +52,75 @@ std::string sha256_digest(std::string_view data) {
   Sha256 hash;
   hash.update(data);
   return hash.finish();
+}
+
+struct BackgroundSha256::State {
+  static constexpr std::size_t kSlots = 4;
+  std::array<std::vector<char>, kSlots> buffers;
+  std::array<std::size_t, kSlots> sizes{};
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::uint64_t produced = 0; // buffers submitted
+  std::uint64_t consumed = 0; // buffers hashed
+  bool done = false;
+  Sha256 hash;
+  std::thread worker;
+
+  void run() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      changed.wait(lock, [&] { return produced > consumed || done; });
+      if (produced == consumed) {
+        return;
+      }
+      const auto slot = consumed % kSlots;
+      lock.unlock();
+      hash.update(buffers[slot].data(), sizes[slot]);
+      lock.lock();
+      ++consumed;
+      changed.notify_all();
+    }
+  }
+};
+
+BackgroundSha256::BackgroundSha256(std::size_t buffer_size)
+    : buffer_size_(buffer_size), state_(std::make_unique<State>()) {
+  for (auto &buffer : state_->buffers) {
+    buffer.resize(buffer_size);
+  }
+  state_->worker = std::thread([state = state_.get()] { state->run(); });
+}
+
+BackgroundSha256::~BackgroundSha256() {
+  if (state_->worker.joinable()) {
+    (void)finish();
+  }
+}
+
+char *BackgroundSha256::take() {
+  std::unique_lock lock(state_->mutex);
+  // The slot handed out now was last used kSlots buffers ago: it must be
+  // hashed, and the reader is by now two buffers past it.
+  state_->changed.wait(lock,
+                       [&] { return state_->produced - state_->consumed < State::kSlots - 1; });
+  return state_->buffers[state_->produced % State::kSlots].data();
+}
+
+void BackgroundSha256::submit(std::size_t size) {
+  std::lock_guard lock(state_->mutex);
+  state_->sizes[state_->produced % State::kSlots] = size;
+  ++state_->produced;
+  state_->changed.notify_all();
+}
+
+std::string BackgroundSha256::finish() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->done = true;
+    state_->changed.notify_all();
+  }
+  state_->worker.join();
+  return state_->hash.finish();
 }
 
 bool is_digest(std::string_view text) {

@@ -7,8 +7,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include <array>
-
 namespace berth {
 namespace {
 
@@ -24,7 +22,6 @@ constexpr std::string_view kOpaque = ".wh..wh..opq";
 struct ArchiveLayerReader::Archives {
   struct archive *raw = archive_read_new();
   struct archive *tar = archive_read_new();
-  std::array<char, kBlock> buffer{};
   Archives() = default;
   ~Archives() {
     archive_read_free(tar);
@@ -61,7 +58,7 @@ sdk::Result<std::string> normalize_layer_path(std::string_view path) {
 
 ArchiveLayerReader::ArchiveLayerReader(std::string name)
     : archives_(std::make_unique<Archives>()), name_(std::move(name)),
-      hash_(std::make_unique<Sha256>()) {}
+      hash_(std::make_unique<BackgroundSha256>(kBlock)) {}
 
 ArchiveLayerReader::~ArchiveLayerReader() = default;
 
@@ -90,19 +87,20 @@ ArchiveLayerReader::open(const std::filesystem::path &file, std::string name) {
 
 long ArchiveLayerReader::read_callback(struct archive * /*tar*/, void *self, const void **buffer) {
   auto &reader = *static_cast<ArchiveLayerReader *>(self);
-  auto &a = *reader.archives_;
-  const auto n = archive_read_data(a.raw, a.buffer.data(), a.buffer.size());
+  char *data = reader.hash_->take();
+  const auto n = archive_read_data(reader.archives_->raw, data, reader.hash_->buffer_size());
   if (n < 0) {
-    const char *why = archive_error_string(a.raw);
+    const char *why = archive_error_string(reader.archives_->raw);
     reader.raw_error_ = why != nullptr ? why : "decompression failed";
+    reader.hash_->submit(0);
     return ARCHIVE_FATAL;
   }
-  reader.hash_->update(a.buffer.data(), static_cast<std::size_t>(n));
+  reader.hash_->submit(static_cast<std::size_t>(n));
   reader.uncompressed_ += static_cast<std::uint64_t>(n);
   if (reader.progress_) {
     reader.progress_(reader.compressed_bytes());
   }
-  *buffer = a.buffer.data();
+  *buffer = data;
   return static_cast<long>(n);
 }
 
@@ -299,16 +297,16 @@ sdk::Result<std::string> ArchiveLayerReader::finish() {
     }
   }
   // The tar end marker may be followed by padding that is part of the diff.
-  auto &a = *archives_;
   for (;;) {
-    const auto n = archive_read_data(a.raw, a.buffer.data(), a.buffer.size());
+    char *data = hash_->take();
+    const auto n = archive_read_data(archives_->raw, data, hash_->buffer_size());
+    hash_->submit(n > 0 ? static_cast<std::size_t>(n) : 0);
     if (n < 0) {
-      return failure(archive_error_string(a.raw));
+      return failure(archive_error_string(archives_->raw));
     }
     if (n == 0) {
       break;
     }
-    hash_->update(a.buffer.data(), static_cast<std::size_t>(n));
     uncompressed_ += static_cast<std::uint64_t>(n);
   }
   return hash_->finish();

@@ -54,7 +54,7 @@ private:
   std::unique_ptr<Archives> archives_;
   std::string name_;
   std::string raw_error_; // why the decompressor stopped, if it did
-  std::unique_ptr<class Sha256> hash_;
+  std::unique_ptr<class BackgroundSha256> hash_;
   std::uint64_t uncompressed_ = 0;
   std::function<void(std::uint64_t)> progress_;
   std::set<std::string> files_;    // regular files so far: what hard links may name

@@ -53,11 +53,20 @@ sdk::Result<SnapshotRecord> decode(const std::string &key, const std::string &te
 SnapshotTable::SnapshotTable(sdk::HostServices &host, std::filesystem::path root)
     : host_(host), root_(std::move(root)) {}
 
-SnapshotTable::~SnapshotTable() = default;
+SnapshotTable::~SnapshotTable() {
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);
+  }
+}
 
 SnapshotTable::Lock::Lock(SnapshotTable &table) : guard_(table.mutex_) {
-  const auto path = table.root_ / "lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // One open file for the table's life: the mutex orders this process's
+  // threads, the flock other processes.
+  if (table.lock_fd_ < 0) {
+    const auto path = table.root_ / "lock";
+    table.lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  }
+  fd_ = table.lock_fd_;
   if (fd_ >= 0) {
     while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
     }
@@ -72,7 +81,7 @@ SnapshotTable::Lock::Lock(SnapshotTable &table) : guard_(table.mutex_) {
 
 SnapshotTable::Lock::~Lock() {
   if (fd_ >= 0) {
-    ::close(fd_); // releases the flock
+    ::flock(fd_, LOCK_UN);
   }
 }
 

@@ -79,6 +79,7 @@ private:
   sdk::HostServices &host_;
   std::filesystem::path root_;
   std::mutex mutex_;
+  int lock_fd_ = -1;
   bool collected_ = false;
 };
 

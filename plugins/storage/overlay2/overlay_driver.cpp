@@ -130,13 +130,15 @@ sdk::Result<void> OverlayDriver::populate(SnapshotRecord &record,
     record.lowers.insert(record.lowers.end(), parent->lowers.begin(), parent->lowers.end());
   }
   const auto dir = table_.dir(record.id);
-  std::error_code ec;
-  std::filesystem::create_directories(dir / "diff", ec);
-  std::filesystem::create_directory(dir / "work", ec);
-  if (ec || ::chmod((dir / "diff").c_str(), 0755) != 0) {
-    (void)remove_tree(dir);
-    return sdk::make_error(sdk::Errc::io, "cannot create the snapshot directories", dir.string());
+  for (const auto &made : {dir, dir / "diff", dir / "work"}) {
+    if (::mkdir(made.c_str(), 0755) != 0) {
+      auto error = sdk::errno_error("mkdir", made.string());
+      (void)remove_tree(dir);
+      return error;
+    }
   }
+  // The upper directory's mode is the container root's; not the umask's.
+  ::chmod((dir / "diff").c_str(), 0755);
   auto link = make_link(record.id);
   if (!link.ok()) {
     (void)remove_tree(dir);
