@@ -36,7 +36,7 @@ now_ms() { date +%s%N | awk '{printf "%.3f", $1 / 1e6}'; }
 for driver in overlay vfs; do
   podman=(podman --root "$scratch/$driver/root" --runroot "$scratch/$driver/run"
     --storage-driver "$driver" --cgroup-manager cgroupfs --events-backend file)
-  "${podman[@]}" import "$scratch/layer.tar" bench:200mb > /dev/null
+  "${podman[@]}" import "$scratch/layer.tar" bench:200mb > /dev/null 2>&1
   times=()
   for run in $(seq 1 "$runs"); do
     start=$(now_ms)

@@ -80,8 +80,8 @@ ImageService::ImageService(std::filesystem::path root, std::shared_ptr<sdk::Stor
       db_(std::make_unique<Database>(root_ / "berth.db")), content_(root_) {
   layers_ = std::make_unique<LayerStore>(*db_, std::move(driver), root_);
   images_ = std::make_unique<ImageStore>(*db_);
-  db_->exec("CREATE TABLE IF NOT EXISTS image_mounts("
-            "image_id TEXT PRIMARY KEY REFERENCES images(id), path TEXT NOT NULL)");
+  db_->write("CREATE TABLE IF NOT EXISTS image_mounts("
+             "image_id TEXT PRIMARY KEY REFERENCES images(id), path TEXT NOT NULL)");
 }
 
 ImageService::~ImageService() = default;
@@ -835,9 +835,9 @@ sdk::Result<void> ImageService::unmount(const std::string &reference) {
     std::error_code ec;
     std::filesystem::remove(path, ec);
     (void)layers_->driver().remove("mount-" + std::string(digest_hex(*id)));
-    auto erase = db_->prepare("DELETE FROM image_mounts WHERE image_id = ?");
-    erase.bind(1, *id);
-    erase.run();
+    Transaction transaction(*db_);
+    db_->prepare("DELETE FROM image_mounts WHERE image_id = ?").bind(1, *id).run();
+    transaction.commit();
     return {};
   } catch (const std::exception &e) {
     return wrap(e);

@@ -5,7 +5,7 @@
 namespace berth {
 
 ImageStore::ImageStore(Database &db) : db_(db) {
-  db_.exec(
+  db_.write(
       "CREATE TABLE IF NOT EXISTS images("
       "id TEXT PRIMARY KEY, manifest_digest TEXT NOT NULL, created TEXT NOT NULL,"
       "size INTEGER NOT NULL);"

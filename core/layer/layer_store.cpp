@@ -27,9 +27,9 @@ std::string temporary_key() {
 LayerStore::LayerStore(Database &db, std::shared_ptr<sdk::StorageDriver> driver,
                        std::filesystem::path root)
     : db_(db), driver_(std::move(driver)), root_(std::move(root)) {
-  db_.exec("CREATE TABLE IF NOT EXISTS layers("
-           "chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT NOT NULL,"
-           "size INTEGER NOT NULL)");
+  db_.write("CREATE TABLE IF NOT EXISTS layers("
+            "chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT NOT NULL,"
+            "size INTEGER NOT NULL)");
   std::filesystem::create_directories(root_ / "tmp");
 }
 
@@ -130,12 +130,14 @@ sdk::Result<LayerRecord> LayerStore::apply(const std::string &parent,
     (void)driver_->remove(key);
     return std::move(committed).error();
   }
-  auto insert = db_.prepare("INSERT INTO layers(chain_id, diff_id, parent, size) VALUES(?,?,?,?)");
-  insert.bind(1, record.chain_id)
+  Transaction transaction(db_);
+  db_.prepare("INSERT INTO layers(chain_id, diff_id, parent, size) VALUES(?,?,?,?)")
+      .bind(1, record.chain_id)
       .bind(2, record.diff_id)
       .bind(3, record.parent)
-      .bind(4, static_cast<std::int64_t>(record.size));
-  insert.run();
+      .bind(4, static_cast<std::int64_t>(record.size))
+      .run();
+  transaction.commit();
   return record;
 }
 
@@ -213,9 +215,9 @@ sdk::Result<std::size_t> LayerStore::remove_unused() {
           !gone.ok() && gone.error().code != sdk::Errc::not_found) {
         return std::move(gone).error();
       }
-      auto erase = db_.prepare("DELETE FROM layers WHERE chain_id = ?");
-      erase.bind(1, chain);
-      erase.run();
+      Transaction transaction(db_);
+      db_.prepare("DELETE FROM layers WHERE chain_id = ?").bind(1, chain).run();
+      transaction.commit();
       ++removed;
     }
   }

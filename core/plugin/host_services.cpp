@@ -37,21 +37,25 @@ public:
 
   sdk::Result<void> put(std::string_view key, std::string_view value) noexcept override {
     return guarded_void([&] {
+      Transaction transaction(db());
       db().prepare("INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3) "
                    "ON CONFLICT(plugin, key) DO UPDATE SET value = excluded.value")
           .bind(1, plugin_)
           .bind(2, key)
           .bind(3, value)
           .run();
+      transaction.commit();
     });
   }
 
   sdk::Result<void> erase(std::string_view key) noexcept override {
     return guarded_void([&] {
+      Transaction transaction(db());
       db().prepare("DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2")
           .bind(1, plugin_)
           .bind(2, key)
           .run();
+      transaction.commit();
     });
   }
 
@@ -76,8 +80,8 @@ private:
     if (!db_) {
       std::filesystem::create_directories(state_root_);
       db_ = std::make_unique<Database>(state_root_ / "berth.db");
-      db_->exec("CREATE TABLE IF NOT EXISTS plugin_kv (plugin TEXT NOT NULL, key TEXT NOT NULL, "
-                "value TEXT NOT NULL, PRIMARY KEY (plugin, key)) WITHOUT ROWID");
+      db_->write("CREATE TABLE IF NOT EXISTS plugin_kv (plugin TEXT NOT NULL, key TEXT NOT NULL, "
+                 "value TEXT NOT NULL, PRIMARY KEY (plugin, key)) WITHOUT ROWID");
     }
     return *db_;
   }

@@ -82,7 +82,19 @@ Database::Database(const std::filesystem::path &path) : path_(path) {
   }
   // Another berth process may hold the write lock for a moment.
   sqlite3_busy_timeout(db_, 10000);
-  exec("PRAGMA journal_mode=WAL");
+  // Switching a new database to WAL needs it to itself for a moment; a
+  // process opening it at the same time gets SQLITE_BUSY without waiting.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      break;
+    } catch (const SqliteError &e) {
+      if ((e.code() & 0xff) != SQLITE_BUSY || attempt == 200) {
+        throw;
+      }
+      sqlite3_sleep(10);
+    }
+  }
   // FULL: a write is on disk when the call returns, which HostServices::kv()
   // promises (network drivers keep IPAM leases there).
   exec("PRAGMA synchronous=FULL");
@@ -100,6 +112,17 @@ void Database::exec(std::string_view sql) {
     std::string text = message != nullptr ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
     throw SqliteError(path_.string() + ": " + text, rc);
+  }
+}
+
+void Database::write(std::string_view sql) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    exec(sql);
+    exec("COMMIT");
+  } catch (const SqliteError &) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
 }
 

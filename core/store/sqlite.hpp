@@ -62,6 +62,12 @@ public:
   Database &operator=(Database &&) = delete;
 
   void exec(std::string_view sql);
+  // exec() inside one write transaction. Every change outside an explicit
+  // Transaction goes through here: a bare write statement that finds another
+  // process committed since it started reading fails at once with "database
+  // is locked" (SQLite's busy handler cannot help it), while BEGIN IMMEDIATE
+  // waits for the write lock first.
+  void write(std::string_view sql);
   Statement prepare(std::string_view sql) { return {db_, sql}; }
   [[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
   // Rows changed by the last statement.
