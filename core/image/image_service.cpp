@@ -42,6 +42,12 @@ std::string host_architecture() {
   return machine == "aarch64" ? "arm64" : machine;
 }
 
+sdk::Error unknown_layer_type(const std::string &blob, const std::string &type,
+                              const std::string &manifest) {
+  return sdk::make_error(sdk::Errc::invalid_argument,
+                         "layer " + blob + " has unknown media type '" + type + "'", manifest);
+}
+
 sdk::Error wrap(const std::exception &e) {
   return sdk::make_error(sdk::Errc::internal, e.what());
 }
@@ -186,9 +192,7 @@ sdk::Result<ImageRecord> ImageService::register_manifest(const std::string &mani
     const auto layer_type = layers[i].value("mediaType", "");
     const auto blob = layers[i].value("digest", "");
     if (!media::is_layer(layer_type)) {
-      return sdk::make_error(sdk::Errc::invalid_argument,
-                             "layer " + blob + " has unknown media type '" + layer_type + "'",
-                             manifest_digest);
+      return unknown_layer_type(blob, layer_type, manifest_digest);
     }
     const auto expected = diff_ids[i].get<std::string>();
     const auto chain = chain_id(parent, expected);

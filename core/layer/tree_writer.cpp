@@ -9,6 +9,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace berth {
 namespace {
 
@@ -70,7 +72,9 @@ sdk::Result<void> remove_at(int parent, const std::string &name, const std::stri
     return sdk::errno_error("open", where);
   }
   for (const auto &child : names_in(dir.get())) {
-    if (auto done = remove_at(dir.get(), child, where + "/" + child); !done.ok()) {
+    auto path = where;
+    path.append("/").append(child);
+    if (auto done = remove_at(dir.get(), child, path); !done.ok()) {
       return done;
     }
   }
@@ -300,12 +304,15 @@ sdk::Result<void> TreeWriter::opaque(const sdk::LayerEntry &entry) {
 
 sdk::Result<void> TreeWriter::finish() {
   cached_fd_.reset();
-  for (auto it = directories_.rbegin(); it != directories_.rend(); ++it) {
-    UniqueFd fd(openat2_in_root(root_.get(), it->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  // Deepest last-written first, so that a parent's mtime is set after its
+  // children's metadata touched it.
+  std::reverse(directories_.begin(), directories_.end());
+  for (const auto &directory : directories_) {
+    UniqueFd fd(openat2_in_root(root_.get(), directory.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
     if (!fd.valid()) {
       continue; // replaced by a later entry
     }
-    if (auto done = set_metadata(fd.get(), ".", *it, fd.get()); !done.ok()) {
+    if (auto done = set_metadata(fd.get(), ".", directory, fd.get()); !done.ok()) {
       return done;
     }
   }

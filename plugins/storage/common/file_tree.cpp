@@ -93,18 +93,20 @@ sdk::Result<void> remove_below(int dir_fd, const std::string &where) {
     if (::unlinkat(dir_fd, name.c_str(), 0) == 0) {
       continue;
     }
+    auto path = where;
+    path.append("/").append(name);
     if (errno != EISDIR && errno != EPERM) {
-      return sdk::errno_error("unlink", where + "/" + name);
+      return sdk::errno_error("unlink", path);
     }
     Fd child(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!child.valid()) {
-      return sdk::errno_error("open", where + "/" + name);
+      return sdk::errno_error("open", path);
     }
-    if (auto done = remove_below(child.get(), where + "/" + name); !done.ok()) {
+    if (auto done = remove_below(child.get(), path); !done.ok()) {
       return done;
     }
     if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0) {
-      return sdk::errno_error("rmdir", where + "/" + name);
+      return sdk::errno_error("rmdir", path);
     }
   }
   return {};
@@ -118,7 +120,11 @@ public:
   // rel: the directory's path below the root, "" for the root itself.
   sdk::Result<void> copy_dir(int from, int to, const std::string &rel) {
     for (const auto &name : list_names(from)) {
-      const auto child = rel.empty() ? name : rel + "/" + name;
+      auto child = rel;
+      if (!child.empty()) {
+        child += '/';
+      }
+      child += name;
       if (auto done = copy_entry(from, to, name, child); !done.ok()) {
         return done;
       }

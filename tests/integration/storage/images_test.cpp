@@ -297,6 +297,70 @@ TEST_P(ImagesTest, BadReferencesAndMissingImagesAreOneLineErrors) {
   EXPECT_NE(done.err.find("missing -i FILE"), std::string::npos);
 }
 
+TEST_P(ImagesTest, ImportReadsStandardInput) {
+  const auto tarball = tmp_.path() / "root.tar.zst";
+  write_tar(tmp_.path() / "root.tar", {file("from-stdin", "yes")});
+  ASSERT_EQ(run_process({"/usr/bin/zstd", "-q", (tmp_.path() / "root.tar").string(), "-o",
+                         tarball.string()})
+                .exit_code,
+            0);
+  auto done = sandboxed("$BERTH import - piped:1 < " + tarball.string());
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  auto image = nlohmann::json::parse(berth({"image", "inspect", "piped:1"}).out).at(0);
+  EXPECT_EQ(image["Layers"][0]["MediaType"], "application/vnd.oci.image.layer.v1.tar+zstd");
+  EXPECT_EQ(in_image("piped:1", "cat from-stdin"), "yes");
+}
+
+TEST_P(ImagesTest, UnknownMediaTypesAreRefused) {
+  const auto layout = tmp_.path() / "layout";
+  write_oci_layout(layout, {{file("a", "a")}}, "odd:1");
+  // Re-label the layer in the manifest: the manifest is the blob that
+  // index.json names, so rewrite it and point the index at the new digest.
+  auto index = nlohmann::json::parse(read_file(layout / "index.json"));
+  const auto old_digest = index["manifests"][0]["digest"].get<std::string>();
+  const auto old_path = layout / "blobs" / "sha256" / old_digest.substr(7);
+  auto manifest = nlohmann::json::parse(read_file(old_path));
+  manifest["layers"][0]["mediaType"] = "application/vnd.example.squashfs";
+  const auto text = manifest.dump();
+  const auto digest = sha256_digest(text);
+  std::ofstream(layout / "blobs" / "sha256" / digest.substr(7)) << text;
+  std::filesystem::remove(old_path);
+  index["manifests"][0]["digest"] = digest;
+  index["manifests"][0]["size"] = text.size();
+  std::ofstream(layout / "index.json") << index.dump();
+  const auto archive = tmp_.path() / "odd.tar";
+  tar_directory(layout, archive);
+  auto done = berth({"load", "-i", archive.string()});
+  EXPECT_EQ(done.exit_code, 1);
+  EXPECT_NE(done.err.find("unknown media type 'application/vnd.example.squashfs'"),
+            std::string::npos)
+      << done.err;
+  EXPECT_TRUE(images().empty());
+  expect_clean_store();
+}
+
+// A berth killed at any point of a load leaves the store so that the next
+// change cleans it up: no temporary blob, snapshot or mount survives.
+TEST_P(ImagesTest, TheNextCommandCleansUpAfterACrash) {
+  std::vector<TarEntry> big;
+  for (int i = 0; i < 200; ++i) {
+    big.push_back(file("file-" + std::to_string(i), std::string(256 * 1024, 'x')));
+  }
+  const auto archive = tmp_.path() / "big.tar";
+  write_oci_archive(archive, {big, {file("top", "t")}}, "big:1");
+  for (const auto *delay : {"0.05", "0.2", "0.4"}) {
+    auto killed = sandboxed("$BERTH load -i " + archive.string() + " & pid=$!; sleep " + delay +
+                            "; kill -9 $pid; wait $pid || true");
+    ASSERT_EQ(killed.exit_code, 0) << killed.err;
+    auto pruned = berth({"image", "prune", "-a"});
+    ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+    expect_clean_store();
+  }
+  auto loaded = berth({"load", "-i", archive.string()});
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_EQ(in_image("big:1", "ls | wc -l"), "201\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, ImagesTest, ::testing::Values("overlay2", "vfs"));
 
 } // namespace

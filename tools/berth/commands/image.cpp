@@ -318,7 +318,7 @@ const std::vector<Command> &subcommands() {
 }
 
 // A shorthand runs the subcommand under its own name in messages.
-Command shorthand(std::string name, std::string summary,
+Command shorthand(const std::string &name, std::string summary,
                   int (*run)(Context &, const std::vector<std::string> &)) {
   return {name, std::move(summary),
           [name, run](Context &context, const std::vector<std::string> &args) {
