@@ -234,7 +234,12 @@ sdk::Result<ImageService *> Engine::images() {
   }
   const auto &choice = *stack_.storage;
   try {
-    std::filesystem::create_directories(stack_.root);
+    // Image contents live below the root: only root may walk into it, so
+    // that no local user reaches a setuid binary or device node in a layer.
+    if (std::filesystem::create_directories(stack_.root)) {
+      std::filesystem::permissions(stack_.root, std::filesystem::perms::owner_all |
+                                                    std::filesystem::perms::group_exec);
+    }
     auto host = std::make_shared<CoreHostServices>(choice.plugin, stack_.root);
     auto driver = registry_.create<sdk::StorageDriver>(choice.plugin, choice.options, host);
     if (!driver.ok()) {

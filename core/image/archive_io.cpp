@@ -69,7 +69,10 @@ sdk::Result<ArchiveContents>
 read_image_archive(const std::filesystem::path &file, const ContentStore &content,
                    const std::function<void(std::uint64_t)> &progress) {
   ReadArchive in;
-  archive_read_support_filter_all(in.a);
+  for (auto *enable : {archive_read_support_filter_gzip, archive_read_support_filter_zstd,
+                       archive_read_support_filter_xz, archive_read_support_filter_bzip2}) {
+    enable(in.a);
+  }
   archive_read_support_format_tar(in.a);
   archive_read_support_format_gnutar(in.a);
   if (archive_read_open_filename(in.a, file.c_str(), kBlock) != ARCHIVE_OK) {
@@ -90,10 +93,11 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       return corrupt(file, archive_error_string(in.a));
     }
-    auto path = normalize_layer_path(archive_entry_pathname(entry));
+    const char *name = archive_entry_pathname(entry);
+    auto path = normalize_layer_path(name != nullptr ? name : "");
     if (!path.ok()) {
       return sdk::make_error(sdk::Errc::invalid_argument,
-                             std::string("entry '") + archive_entry_pathname(entry) +
+                             std::string("entry '") + (name != nullptr ? name : "") +
                                  "': " + path.error().message,
                              file.string());
     }
@@ -187,13 +191,13 @@ sdk::Result<void> add_text(struct archive *out, const std::string &path, const s
 
 } // namespace
 
-sdk::Result<void> write_oci_archive(const std::filesystem::path &file, const std::string &index,
-                                    const std::vector<std::string> &blobs,
+sdk::Result<void> write_oci_archive(int fd, const std::filesystem::path &file,
+                                    const std::string &index, const std::vector<std::string> &blobs,
                                     const ContentStore &content,
                                     const std::function<void(std::uint64_t)> &progress) {
   WriteArchive out;
   archive_write_set_format_pax_restricted(out.a);
-  if (archive_write_open_filename(out.a, file.c_str()) != ARCHIVE_OK) {
+  if (archive_write_open_fd(out.a, fd) != ARCHIVE_OK) {
     return sdk::make_error(sdk::Errc::io,
                            std::string("cannot create the archive: ") + archive_error_string(out.a),
                            file.string());
@@ -213,9 +217,9 @@ sdk::Result<void> write_oci_archive(const std::filesystem::path &file, const std
       continue;
     }
     const auto path = content.path_of(digest);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd blob(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     const auto size = content.size_of(digest);
-    if (!fd.valid() || !size) {
+    if (!blob.valid() || !size) {
       return sdk::make_error(sdk::Errc::not_found,
                              "blob is missing from the store; run 'berth image inspect' and "
                              "re-load the image",
@@ -229,7 +233,7 @@ sdk::Result<void> write_oci_archive(const std::filesystem::path &file, const std
       if (cancellation_flag().load()) {
         return sdk::make_error(sdk::Errc::cancelled, "cancelled", file.string());
       }
-      const auto n = ::read(fd.get(), buffer.data(), buffer.size());
+      const auto n = ::read(blob.get(), buffer.data(), buffer.size());
       if (n < 0) {
         return sdk::errno_error("read", path.string());
       }

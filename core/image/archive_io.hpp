@@ -28,9 +28,10 @@ sdk::Result<ArchiveContents> read_image_archive(const std::filesystem::path &fil
                                                 const ContentStore &content,
                                                 const std::function<void(std::uint64_t)> &progress);
 
-// Writes an OCI archive: oci-layout, index.json and each blob once.
-sdk::Result<void> write_oci_archive(const std::filesystem::path &file, const std::string &index,
-                                    const std::vector<std::string> &blobs,
+// Writes an OCI archive to fd: oci-layout, index.json and each blob once.
+// file names it in messages.
+sdk::Result<void> write_oci_archive(int fd, const std::filesystem::path &file,
+                                    const std::string &index, const std::vector<std::string> &blobs,
                                     const ContentStore &content,
                                     const std::function<void(std::uint64_t)> &progress);
 

@@ -116,6 +116,10 @@ sdk::Result<std::string> ContentStore::read(const std::string &digest) const {
 }
 
 std::filesystem::path ContentStore::path_of(const std::string &digest) const {
+  // Digests come from manifests, which are input: nothing else may name a path.
+  if (!is_digest(digest)) {
+    return root_ / "blobs" / "sha256" / "invalid-digest";
+  }
   return root_ / "blobs" / "sha256" / std::string(digest_hex(digest));
 }
 
@@ -125,6 +129,9 @@ bool ContentStore::contains(const std::string &digest) const {
 }
 
 std::optional<std::uint64_t> ContentStore::size_of(const std::string &digest) const {
+  if (!is_digest(digest)) {
+    return std::nullopt;
+  }
   std::error_code ec;
   const auto size = std::filesystem::file_size(path_of(digest), ec);
   if (ec) {

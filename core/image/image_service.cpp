@@ -5,10 +5,12 @@
 #include "image/media_types.hpp"
 #include "image/reference.hpp"
 #include "layer/layer_reader.hpp"
+#include "util/fd.hpp"
 #include "util/file_lock.hpp"
 #include <berth/sdk/mount.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -98,6 +100,7 @@ std::unique_ptr<ImageService::Lock> ImageService::lock() {
   auto held = std::make_unique<Lock>(root_ / "store.lock");
   content_.clean_temporary();
   layers_->collect_garbage();
+  remove_stray_mounts();
   return held;
 }
 
@@ -173,6 +176,10 @@ sdk::Result<ImageRecord> ImageService::register_manifest(const std::string &mani
                            "unknown config media type '" + config_type + "'", manifest_digest);
   }
   const auto config_digest = config_ref.value("digest", "");
+  if (!is_digest(config_digest)) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "the config is not named by a sha256 digest", manifest_digest);
+  }
   auto config = read_json(config_digest, "image config");
   if (!config.ok()) {
     return std::move(config).error();
@@ -193,6 +200,12 @@ sdk::Result<ImageRecord> ImageService::register_manifest(const std::string &mani
     const auto blob = layers[i].value("digest", "");
     if (!media::is_layer(layer_type)) {
       return unknown_layer_type(blob, layer_type, manifest_digest);
+    }
+    if (!is_digest(blob) || !diff_ids[i].is_string() ||
+        !is_digest(diff_ids[i].get<std::string>())) {
+      return sdk::make_error(sdk::Errc::invalid_argument,
+                             "layer " + std::to_string(i) + " is not named by a sha256 digest",
+                             manifest_digest);
     }
     const auto expected = diff_ids[i].get<std::string>();
     const auto chain = chain_id(parent, expected);
@@ -245,17 +258,21 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
     if (!out.ok()) {
       return std::move(out).error();
     }
-    const int in = from_stdin ? STDIN_FILENO : ::open(request.source.c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd opened(from_stdin ? -1 : ::open(request.source.c_str(), O_RDONLY | O_CLOEXEC));
+    const int in = from_stdin ? STDIN_FILENO : opened.get();
     if (in < 0) {
       return sdk::errno_error("open", request.source.string());
     }
     std::vector<char> buffer(1U << 20U);
     for (;;) {
       const auto n = ::read(in, buffer.data(), buffer.size());
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) {
-          continue;
-        }
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        return sdk::errno_error("read", request.source.string());
+      }
+      if (n == 0) {
         break;
       }
       if (auto written = (*out)->write(buffer.data(), static_cast<std::size_t>(n)); !written.ok()) {
@@ -265,9 +282,6 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
         progress("Copying tarball", (*out)->size(), total);
       }
     }
-    if (!from_stdin) {
-      ::close(in);
-    }
     auto blob = (*out)->commit();
     if (!blob.ok()) {
       return std::move(blob).error();
@@ -275,7 +289,7 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
     const auto name = from_stdin ? std::string("standard input") : request.source.string();
     auto reader = ArchiveLayerReader::open(content_.path_of(*blob), name);
     if (!reader.ok()) {
-      content_.remove(*blob);
+      remove_unreferenced_blobs(); // the same tarball may be another image's layer
       return std::move(reader).error();
     }
     const auto layer_type = layer_media_type((*reader)->compression());
@@ -283,7 +297,7 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
     auto applied = layers_->apply("", content_.path_of(*blob), "", name,
                                   labelled(progress, "Applying layer", (*out)->size()));
     if (!applied.ok()) {
-      content_.remove(*blob);
+      remove_unreferenced_blobs();
       return std::move(applied).error();
     }
     const auto created = now_rfc3339();
@@ -300,17 +314,25 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
            {"comment", request.message.empty() ? "imported from tarball" : request.message}}}}};
     auto config_text = config.dump();
     auto config_digest = content_.put(config_text);
+    if (!config_digest.ok()) {
+      return std::move(config_digest).error();
+    }
     nlohmann::json manifest = {
         {"schemaVersion", 2},
         {"mediaType", media::kOciManifest},
         {"config", descriptor(media::kOciConfig, *config_digest, config_text.size())},
         {"layers", {descriptor(layer_type, *blob, (*out)->size())}}};
     auto manifest_digest = content_.put(manifest.dump());
-    if (!config_digest.ok() || !manifest_digest.ok()) {
-      return sdk::make_error(sdk::Errc::io, "cannot store the image config", root_.string());
+    if (!manifest_digest.ok()) {
+      return std::move(manifest_digest).error();
     }
-    return register_manifest(*manifest_digest,
-                             ref ? std::vector{ref->str()} : std::vector<std::string>{}, progress);
+    auto image = register_manifest(
+        *manifest_digest, ref ? std::vector{ref->str()} : std::vector<std::string>{}, progress);
+    if (!image.ok()) {
+      (void)layers_->remove_unused();
+      remove_unreferenced_blobs();
+    }
+    return image;
   } catch (const std::exception &e) {
     return wrap(e);
   }
@@ -513,12 +535,21 @@ sdk::Result<void> ImageService::save(const std::vector<std::string> &references,
     for (const auto &blob : blobs) {
       total += content_.size_of(blob).value_or(0);
     }
-    // Written beside the target and renamed, so a failure never leaves a
-    // half archive under the name the user gave.
-    auto temp = file;
-    temp += ".berth-partial";
-    auto written = write_oci_archive(temp, index.dump(), blobs, content_,
+    // Written to a fresh file beside the target (O_EXCL: no symlink planted
+    // there is followed), synced, and renamed: a failure or crash never
+    // leaves a half archive under the name the user gave.
+    auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+    std::string temp = (dir / ".berth-save-XXXXXX").string();
+    UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    if (!fd.valid()) {
+      return sdk::errno_error("create", dir.string());
+    }
+    ::fchmod(fd.get(), 0644);
+    auto written = write_oci_archive(fd.get(), file, index.dump(), blobs, content_,
                                      labelled(progress, "Writing archive", total));
+    if (written.ok() && ::fsync(fd.get()) != 0) {
+      written = sdk::errno_error("fsync", file.string());
+    }
     if (written.ok() && ::rename(temp.c_str(), file.c_str()) != 0) {
       written = sdk::errno_error("rename", file.string());
     }
@@ -687,7 +718,7 @@ sdk::Result<RemoveResult> ImageService::remove(const std::vector<std::string> &r
                                      "' first, or use -f",
                                  reference);
         }
-        if (auto undone = unmount(*id); !undone.ok()) {
+        if (auto undone = unmount_locked(*id); !undone.ok()) {
           return std::move(undone).error();
         }
       }
@@ -773,6 +804,24 @@ sdk::Result<nlohmann::json> ImageService::disk_usage() {
   }
 }
 
+// Views of `image mount` whose row never got written (a crash between the
+// two): they would keep their layers busy for ever.
+void ImageService::remove_stray_mounts() {
+  std::vector<std::string> keys;
+  (void)layers_->driver().walk([&](const sdk::SnapshotInfo &info) {
+    if (info.key.starts_with("mount-")) {
+      keys.push_back(info.key);
+    }
+  });
+  for (const auto &key : keys) {
+    const auto id = "sha256:" + key.substr(6);
+    if (!mounted_path(id)) {
+      (void)sdk::unmount(mount_point(id));
+      (void)layers_->driver().remove(key);
+    }
+  }
+}
+
 // Statements are finished before anything else runs: a read left open would
 // pin an old snapshot, and the write after a plugin's own write would fail.
 std::optional<std::filesystem::path> ImageService::mounted_path(const std::string &id) {
@@ -806,17 +855,29 @@ sdk::Result<std::filesystem::path> ImageService::mount(const std::string &refere
     if (!mounts.ok()) {
       return std::move(mounts).error();
     }
+    // Image contents are untrusted: no setuid binary or device node in them
+    // works through this mount.
+    for (auto &spec : *mounts) {
+      spec.options.insert(spec.options.end(), {"nosuid", "nodev"});
+    }
     const auto path = mount_point(*id);
     std::filesystem::create_directories(path);
     if (auto mounted = sdk::mount_all(*mounts, path); !mounted.ok()) {
       (void)layers_->driver().remove(key);
       return std::move(mounted).error();
     }
-    Transaction transaction(*db_);
-    auto insert = db_->prepare("INSERT INTO image_mounts(image_id, path) VALUES(?, ?)");
-    insert.bind(1, *id).bind(2, path.string());
-    insert.run();
-    transaction.commit();
+    try {
+      Transaction transaction(*db_);
+      db_->prepare("INSERT INTO image_mounts(image_id, path) VALUES(?, ?)")
+          .bind(1, *id)
+          .bind(2, path.string())
+          .run();
+      transaction.commit();
+    } catch (const std::exception &) {
+      (void)sdk::unmount(path);
+      (void)layers_->driver().remove(key);
+      throw;
+    }
     return path;
   } catch (const std::exception &e) {
     return wrap(e);
@@ -824,6 +885,26 @@ sdk::Result<std::filesystem::path> ImageService::mount(const std::string &refere
 }
 
 sdk::Result<void> ImageService::unmount(const std::string &reference) {
+  try {
+    auto held = lock();
+    return unmount_locked(reference);
+  } catch (const std::exception &e) {
+    return wrap(e);
+  }
+}
+
+namespace {
+
+bool is_mount_point(const std::filesystem::path &path) {
+  struct stat here {};
+  struct stat parent {};
+  return ::stat(path.c_str(), &here) == 0 && ::stat(path.parent_path().c_str(), &parent) == 0 &&
+         here.st_dev != parent.st_dev;
+}
+
+} // namespace
+
+sdk::Result<void> ImageService::unmount_locked(const std::string &reference) {
   try {
     auto id = resolve(reference);
     if (!id.ok()) {
@@ -834,7 +915,11 @@ sdk::Result<void> ImageService::unmount(const std::string &reference) {
       return sdk::make_error(sdk::Errc::not_found, "image is not mounted", reference);
     }
     const auto &path = *mounted;
-    (void)sdk::unmount(path); // already gone after a reboot: nothing to undo
+    // Gone already (a reboot, another mount namespace) is fine; a mount
+    // that stays must keep its view, which its lower directories need.
+    if (auto undone = sdk::unmount(path); !undone.ok() && is_mount_point(path)) {
+      return undone;
+    }
 
     std::error_code ec;
     std::filesystem::remove(path, ec);

@@ -84,6 +84,8 @@ private:
   void remove_unreferenced_blobs();
   [[nodiscard]] std::filesystem::path mount_point(const std::string &id) const;
   std::optional<std::filesystem::path> mounted_path(const std::string &id);
+  sdk::Result<void> unmount_locked(const std::string &reference);
+  void remove_stray_mounts();
 
   std::filesystem::path root_;
   std::string driver_name_;

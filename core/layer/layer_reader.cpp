@@ -7,6 +7,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <set>
+
 namespace berth {
 namespace {
 
@@ -66,7 +68,12 @@ sdk::Result<std::unique_ptr<ArchiveLayerReader>>
 ArchiveLayerReader::open(const std::filesystem::path &file, std::string name) {
   std::unique_ptr<ArchiveLayerReader> reader(new ArchiveLayerReader(std::move(name)));
   auto &a = *reader->archives_;
-  archive_read_support_filter_all(a.raw);
+  // Only the compressions images use: libarchive runs external programs
+  // for some others (lrzip, grzip), which has no place on untrusted input.
+  for (auto *enable : {archive_read_support_filter_gzip, archive_read_support_filter_zstd,
+                       archive_read_support_filter_xz, archive_read_support_filter_bzip2}) {
+    enable(a.raw);
+  }
   archive_read_support_format_raw(a.raw);
   archive_read_support_format_tar(a.tar);
   archive_read_support_format_gnutar(a.tar);
@@ -156,6 +163,25 @@ sdk::Result<bool> ArchiveLayerReader::next(sdk::LayerEntry &entry) noexcept {
   }
 }
 
+// Drops path and everything below it from set: a later entry replaced it.
+// Below "path/" sorts before "path0" ('0' follows '/').
+static void forget_below(std::set<std::string> &set, const std::string &path) {
+  const auto end = set.lower_bound(path + "0");
+  for (auto it = set.lower_bound(path); it != end;) {
+    it = (*it == path || it->starts_with(path + "/")) ? set.erase(it) : std::next(it);
+  }
+}
+
+// The first prefix of path that is a symlink this layer made, or "".
+static std::string symlink_prefix(const std::set<std::string> &symlinks, const std::string &path) {
+  for (auto at = path.find('/'); at != std::string::npos; at = path.find('/', at + 1)) {
+    if (symlinks.count(path.substr(0, at)) != 0) {
+      return path.substr(0, at);
+    }
+  }
+  return {};
+}
+
 // Fills entry from raw; false for entries a layer may carry but that change
 // nothing (the root itself, sockets, aufs bookkeeping).
 sdk::Result<bool> ArchiveLayerReader::decode(struct archive_entry *raw, sdk::LayerEntry &entry) {
@@ -172,11 +198,9 @@ sdk::Result<bool> ArchiveLayerReader::decode(struct archive_entry *raw, sdk::Lay
   const auto slash = path->rfind('/');
   const auto dir = slash == std::string::npos ? std::string() : path->substr(0, slash);
   const auto base = slash == std::string::npos ? *path : path->substr(slash + 1);
-  for (auto at = path->find('/'); at != std::string::npos; at = path->find('/', at + 1)) {
-    if (symlinks_.count(path->substr(0, at)) != 0) {
-      return entry_error(original, "it is written through the symlink '" + path->substr(0, at) +
-                                       "' that the same layer made");
-    }
+  if (const auto through = symlink_prefix(symlinks_, *path); !through.empty()) {
+    return entry_error(original, "it is written through the symlink '" + through +
+                                     "' that the same layer made");
   }
   if (base.starts_with(kWhiteout)) {
     if (base == kOpaque) {
@@ -193,6 +217,8 @@ sdk::Result<bool> ArchiveLayerReader::decode(struct archive_entry *raw, sdk::Lay
     }
     entry.type = sdk::EntryType::whiteout;
     entry.path = dir.empty() ? hidden : dir + "/" + hidden;
+    forget_below(files_, entry.path);
+    forget_below(symlinks_, entry.path);
     return true;
   }
   entry.path = *path;
@@ -201,12 +227,17 @@ sdk::Result<bool> ArchiveLayerReader::decode(struct archive_entry *raw, sdk::Lay
   entry.gid = static_cast<std::uint32_t>(archive_entry_gid(raw));
   entry.mtime_sec = archive_entry_mtime(raw);
   entry.mtime_nsec = static_cast<std::uint32_t>(archive_entry_mtime_nsec(raw));
-  symlinks_.erase(entry.path);
+  // Whatever was at this path before is gone, with anything below it.
+  forget_below(files_, entry.path);
+  forget_below(symlinks_, entry.path);
   if (const char *target = archive_entry_hardlink(raw)) {
     auto link = normalize_layer_path(target);
     if (!link.ok()) {
       return entry_error(original,
                          "hard link to '" + std::string(target) + "' points outside the layer");
+    }
+    if (const auto through = symlink_prefix(symlinks_, *link); !through.empty()) {
+      return entry_error(original, "hard link goes through the symlink '" + through + "'");
     }
     if (files_.count(*link) == 0) {
       return entry_error(original,
@@ -214,6 +245,7 @@ sdk::Result<bool> ArchiveLayerReader::decode(struct archive_entry *raw, sdk::Lay
     }
     entry.type = sdk::EntryType::hardlink;
     entry.link = *link;
+    files_.insert(entry.path);
     return true;
   }
   switch (archive_entry_filetype(raw)) {
@@ -228,7 +260,14 @@ sdk::Result<bool> ArchiveLayerReader::decode(struct archive_entry *raw, sdk::Lay
     entry.link = archive_entry_symlink(raw) != nullptr ? archive_entry_symlink(raw) : "";
     symlinks_.insert(entry.path);
     break;
-  case AE_IFCHR: entry.type = sdk::EntryType::char_device; break;
+  case AE_IFCHR:
+    // 0/0 is overlay's whiteout: in a layer it would delete on one driver
+    // and be a device on another.
+    if (archive_entry_rdev(raw) == 0) {
+      return entry_error(original, "a 0/0 character device is a whiteout in disguise");
+    }
+    entry.type = sdk::EntryType::char_device;
+    break;
   case AE_IFBLK: entry.type = sdk::EntryType::block_device; break;
   case AE_IFIFO: entry.type = sdk::EntryType::fifo; break;
   default: return false;

@@ -211,13 +211,15 @@ sdk::Result<std::size_t> LayerStore::remove_unused() {
       return removed;
     }
     for (const auto &chain : unused) {
+      // The row first: a crash in between leaves a snapshot without a row,
+      // which collect_garbage() removes; never a row without its snapshot.
+      Transaction transaction(db_);
+      db_.prepare("DELETE FROM layers WHERE chain_id = ?").bind(1, chain).run();
+      transaction.commit();
       if (auto gone = driver_->remove(chain);
           !gone.ok() && gone.error().code != sdk::Errc::not_found) {
         return std::move(gone).error();
       }
-      Transaction transaction(db_);
-      db_.prepare("DELETE FROM layers WHERE chain_id = ?").bind(1, chain).run();
-      transaction.commit();
       ++removed;
     }
   }
@@ -231,6 +233,15 @@ void LayerStore::collect_garbage() {
     auto query = db_.prepare("SELECT chain_id FROM layers");
     while (query.step()) {
       rows.insert(query.text(0));
+    }
+  }
+  // Rows whose snapshot is gone (another driver's, or a store from before
+  // the row-first order): without this a later load would trust them.
+  for (const auto &chain : rows) {
+    if (snapshots.count(chain) == 0) {
+      Transaction transaction(db_);
+      db_.prepare("DELETE FROM layers WHERE chain_id = ?").bind(1, chain).run();
+      transaction.commit();
     }
   }
   // Temporary snapshots of applies that never finished.

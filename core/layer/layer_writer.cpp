@@ -45,7 +45,13 @@ std::string proc_path(int fd) {
 std::vector<std::pair<std::string, std::string>> read_xattrs(int fd) {
   std::vector<std::pair<std::string, std::string>> xattrs;
   const auto path = proc_path(fd);
-  std::string names(4096, '\0');
+  // Sized first: security.capability and friends must not be dropped
+  // because a fixed buffer was short.
+  const auto wanted = ::listxattr(path.c_str(), nullptr, 0);
+  if (wanted <= 0) {
+    return xattrs;
+  }
+  std::string names(static_cast<std::size_t>(wanted), '\0');
   const auto length = ::listxattr(path.c_str(), names.data(), names.size());
   if (length <= 0) {
     return xattrs;

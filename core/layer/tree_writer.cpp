@@ -113,12 +113,21 @@ sdk::Result<UniqueFd> TreeWriter::open_dir(const std::string &path, bool create)
   if (!parent.ok()) {
     return std::move(parent).error();
   }
+  const bool over_whiteout = whiteouts_.count(path) != 0;
+  if (over_whiteout) {
+    ::unlinkat(parent->get(), name.c_str(), 0);
+  }
   if (::mkdirat(parent->get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
     return sdk::errno_error("mkdir", where(path));
   }
   fd.reset(openat2_in_root(root_.get(), path, O_RDONLY | O_DIRECTORY));
   if (!fd.valid()) {
     return sdk::errno_error("open", where(path));
+  }
+  if (over_whiteout) {
+    if (auto hidden = hide_lower(fd.get(), path); !hidden.ok()) {
+      return std::move(hidden).error();
+    }
   }
   return fd;
 }
@@ -170,12 +179,20 @@ sdk::Result<void> TreeWriter::create(int parent, const std::string &name,
                                      const sdk::LayerEntry &entry, sdk::LayerReader &data) {
   const auto path = where(entry.path);
   switch (entry.type) {
-  case sdk::EntryType::directory:
+  case sdk::EntryType::directory: {
     if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) {
       return sdk::errno_error("mkdir", path);
     }
     directories_.push_back(entry);
-    return {};
+    if (whiteouts_.count(entry.path) == 0) {
+      return {};
+    }
+    UniqueFd dir(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) {
+      return sdk::errno_error("open", path);
+    }
+    return hide_lower(dir.get(), entry.path);
+  }
   case sdk::EntryType::regular: {
     UniqueFd fd(
         ::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -274,7 +291,15 @@ sdk::Result<void> TreeWriter::whiteout(const sdk::LayerEntry &entry) {
   if (::mknodat(*parent, name.c_str(), S_IFCHR, ::makedev(0, 0)) != 0) {
     return sdk::errno_error("mknod (whiteout)", where(entry.path));
   }
-  created_.insert(entry.path);
+  whiteouts_.insert(entry.path);
+  return {};
+}
+
+sdk::Result<void> TreeWriter::hide_lower(int dir_fd, const std::string &path) {
+  whiteouts_.erase(path);
+  if (::fsetxattr(dir_fd, "trusted.overlay.opaque", "y", 1, 0) != 0) {
+    return sdk::errno_error("setxattr trusted.overlay.opaque", where(path));
+  }
   return {};
 }
 

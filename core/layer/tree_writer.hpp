@@ -31,6 +31,9 @@ private:
   sdk::Result<UniqueFd> open_dir(const std::string &path, bool create);
   sdk::Result<void> clear(int parent, const std::string &name, bool keep_dir);
   sdk::Result<void> whiteout(const sdk::LayerEntry &entry);
+  // A directory made where this layer left an overlay whiteout must hide the
+  // lower one it replaces, as the whiteout did.
+  sdk::Result<void> hide_lower(int dir_fd, const std::string &path);
   sdk::Result<void> opaque(const sdk::LayerEntry &entry);
   sdk::Result<void> create(int parent, const std::string &name, const sdk::LayerEntry &entry,
                            sdk::LayerReader &data);
@@ -41,7 +44,8 @@ private:
   UniqueFd root_;
   std::string root_path_;
   sdk::WhiteoutFormat format_;
-  std::unordered_set<std::string> created_; // paths this layer made
+  std::unordered_set<std::string> created_;   // paths this layer made
+  std::unordered_set<std::string> whiteouts_; // overlay whiteouts this layer made
   std::vector<sdk::LayerEntry> directories_;
   std::string cached_parent_; // consecutive entries usually share a directory
   UniqueFd cached_fd_;

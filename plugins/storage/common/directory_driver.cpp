@@ -33,7 +33,14 @@ DirectoryDriver::make(const std::string &key, const std::string &parent, sdk::Sn
       return std::move(parent_record).error();
     }
     SnapshotRecord record{key, SnapshotTable::new_id(), parent, kind, {}, {}};
-    if (auto made = populate(record, *parent_record); !made.ok()) {
+    auto made = populate(record, *parent_record);
+    // A directory name another snapshot has: populate() left it alone.
+    for (int retry = 0; !made.ok() && made.error().code == sdk::Errc::already_exists && retry < 3;
+         ++retry) {
+      record = SnapshotRecord{key, SnapshotTable::new_id(), parent, kind, {}, {}};
+      made = populate(record, *parent_record);
+    }
+    if (!made.ok()) {
       return std::move(made).error();
     }
     if (auto stored = table_.put(record); !stored.ok()) {

@@ -163,7 +163,13 @@ private:
     }
     const auto source_path = proc_path(source.get());
     const auto target_path = proc_path(target.get());
-    std::string names(4096, '\0');
+    // Sized first: security.capability and friends must not be dropped
+    // because a fixed buffer was short.
+    const auto wanted = ::listxattr(source_path.c_str(), nullptr, 0);
+    if (wanted <= 0) {
+      return {};
+    }
+    std::string names(static_cast<std::size_t>(wanted), '\0');
     const auto length = ::listxattr(source_path.c_str(), names.data(), names.size());
     if (length <= 0) {
       return {};

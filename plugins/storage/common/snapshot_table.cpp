@@ -10,6 +10,7 @@
 
 #include <random>
 #include <set>
+#include <system_error>
 
 namespace berth::storage {
 namespace {
@@ -67,8 +68,13 @@ SnapshotTable::Lock::Lock(SnapshotTable &table) : guard_(table.mutex_) {
     table.lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   }
   fd_ = table.lock_fd_;
-  if (fd_ >= 0) {
-    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+  if (fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot open the lock " + (table.root_ / "lock").string());
+  }
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      throw std::system_error(errno, std::generic_category(), "cannot lock the snapshot table");
     }
   }
   if (!table.collected_) {
@@ -86,10 +92,12 @@ SnapshotTable::Lock::~Lock() {
 }
 
 std::string SnapshotTable::new_id() {
-  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  // Straight from the kernel's generator: short-lived processes seeded from
+  // 32 bits would repeat each other's sequences.
   static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device device;
   std::string id(16, '0');
-  auto bits = generator();
+  auto bits = (static_cast<std::uint64_t>(device()) << 32U) | device();
   for (auto &c : id) {
     c = kHex[bits & 0xf];
     bits >>= 4;

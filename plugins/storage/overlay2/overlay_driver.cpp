@@ -130,7 +130,10 @@ sdk::Result<void> OverlayDriver::populate(SnapshotRecord &record,
     record.lowers.insert(record.lowers.end(), parent->lowers.begin(), parent->lowers.end());
   }
   const auto dir = table_.dir(record.id);
-  for (const auto &made : {dir, dir / "diff", dir / "work"}) {
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    return sdk::errno_error("mkdir", dir.string()); // EEXIST: someone else's; keep it
+  }
+  for (const auto &made : {dir / "diff", dir / "work"}) {
     if (::mkdir(made.c_str(), 0755) != 0) {
       auto error = sdk::errno_error("mkdir", made.string());
       (void)remove_tree(dir);

@@ -37,8 +37,8 @@ sdk::Result<void> VfsDriver::populate(SnapshotRecord &record,
     return {};
   }
   auto copied = copy_tree(table_.dir(parent->id), dir);
-  if (!copied.ok()) {
-    (void)remove_tree(dir);
+  if (!copied.ok() && copied.error().code != sdk::Errc::already_exists) {
+    (void)remove_tree(dir); // ours, half copied; an existing one is someone else's
   }
   return copied;
 }

@@ -139,6 +139,19 @@ TEST_P(ImagesTest, WhiteoutsAndOpaqueDirectoriesAcrossThreeLayers) {
             ".\n./a\n./a/gone\n./d\n./d/new\n./d/third\n3");
 }
 
+// The same layer means the same tree on every driver: here a directory
+// deleted and made again in one layer hides what the lower one had.
+TEST_P(ImagesTest, ADirectoryMadeAgainHidesTheLowerOne) {
+  const auto archive = tmp_.path() / "again.tar";
+  write_oci_archive(archive,
+                    {{dir("etc"), file("etc/old", "1"), file("etc/keep", "1")},
+                     {file(".wh.etc", ""), dir("etc"), file("etc/new", "2")}},
+                    "again:1");
+  auto loaded = berth({"load", "-i", archive.string()});
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_EQ(in_image("again:1", "ls etc"), "new\n");
+}
+
 TEST_P(ImagesTest, TwoHundredLayersMount) {
   std::vector<std::vector<TarEntry>> layers;
   for (int i = 0; i < 200; ++i) {
@@ -217,6 +230,10 @@ TEST_P(ImagesTest, HostileLayersAreRefusedAndLeaveNothing) {
        "through the symlink 'evil'"},
       {"hardlink", {hardlink("link", "../../etc/passwd")}, "points outside the layer"},
       {"hardlink-missing", {hardlink("link", "etc/passwd")}, "not a file earlier in this layer"},
+      // A file replaced by a symlink out, then linked to under a new name.
+      {"relinked",
+       {file("x", "1"), symlink("x", "/"), hardlink("y", "x"), file("y/escape", "x")},
+       "not a file earlier in this layer"},
   };
   for (const auto &c : cases) {
     const auto tarball = tmp_.path() / (std::string(c.name) + ".tar");

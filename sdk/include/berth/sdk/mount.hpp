@@ -24,16 +24,32 @@ inline std::string join_options(const std::vector<std::string> &options) {
   return out;
 }
 
+// The mount(2) flag an option stands for ("ro", "nosuid", ...), or 0 for an
+// option the file system itself reads.
+inline unsigned long flag_of(const std::string &option) {
+  if (option == "ro") {
+    return MS_RDONLY;
+  }
+  if (option == "nosuid") {
+    return MS_NOSUID;
+  }
+  if (option == "nodev") {
+    return MS_NODEV;
+  }
+  return option == "noexec" ? MS_NOEXEC : 0;
+}
+
 inline Result<void> mount_bind(const Mount &spec, const std::filesystem::path &target) {
-  bool read_only = false;
+  unsigned long flags = 0;
   for (const auto &option : spec.options) {
-    read_only = read_only || option == "ro";
+    flags |= flag_of(option);
   }
   if (::mount(spec.source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return errno_error("mount --bind " + spec.source, target.string());
   }
-  if (read_only &&
-      ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+  // A bind mount takes its flags only when remounted.
+  if (flags != 0 &&
+      ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr) != 0) {
     auto error = errno_error("remount read-only", target.string());
     ::umount2(target.c_str(), MNT_DETACH);
     return error;
@@ -70,8 +86,8 @@ inline Result<void> mount_overlay(const Mount &spec, const std::filesystem::path
   unsigned long flags = 0;
   std::vector<std::string> options;
   for (const auto &option : spec.options) {
-    if (option == "ro") {
-      flags |= MS_RDONLY;
+    if (const auto flag = flag_of(option); flag != 0) {
+      flags |= flag;
     } else {
       options.push_back(option);
     }
