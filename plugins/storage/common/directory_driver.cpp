@@ -86,6 +86,9 @@ sdk::Result<void> DirectoryDriver::commit(const std::string &name,
     auto committed = *record;
     committed.key = name;
     committed.kind = sdk::SnapshotKind::committed;
+    if (auto prepared = on_commit(committed); !prepared.ok()) {
+      return prepared;
+    }
     // The new name first: a crash in between leaves two names for one
     // directory (remove() keeps it while another name uses it), never none.
     if (auto stored = table_.put(committed); !stored.ok()) {

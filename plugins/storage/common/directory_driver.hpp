@@ -31,6 +31,9 @@ protected:
   // record is stored afterwards. On failure nothing may be left behind.
   virtual sdk::Result<void> populate(SnapshotRecord &record,
                                      const std::optional<SnapshotRecord> &parent) = 0;
+  // Called under the lock before a commit is recorded; record is the
+  // committed one and may be changed.
+  virtual sdk::Result<void> on_commit(SnapshotRecord & /*record*/) { return {}; }
   // Undoes populate() once the record is gone.
   virtual sdk::Result<void> release(const SnapshotRecord &record) = 0;
   // Mounts of an active snapshot or a view.

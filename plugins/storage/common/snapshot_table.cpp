@@ -29,6 +29,8 @@ std::string encode(const SnapshotRecord &record) {
       {"id", record.id}, {"parent", record.parent}, {"kind", sdk::snapshot_kind_name(record.kind)}};
   if (!record.link.empty()) {
     json["link"] = record.link;
+  }
+  if (!record.lowers.empty()) {
     json["lowers"] = record.lowers;
   }
   return json.dump();

@@ -142,9 +142,12 @@ sdk::Result<void> OverlayDriver::populate(SnapshotRecord &record,
   }
   // The upper directory's mode is the container root's; not the umask's.
   ::chmod((dir / "diff").c_str(), 0755);
+  return {};
+}
+
+sdk::Result<void> OverlayDriver::on_commit(SnapshotRecord &record) {
   auto link = make_link(record.id);
   if (!link.ok()) {
-    (void)remove_tree(dir);
     return std::move(link).error();
   }
   record.link = *link;
@@ -152,7 +155,9 @@ sdk::Result<void> OverlayDriver::populate(SnapshotRecord &record,
 }
 
 sdk::Result<void> OverlayDriver::release(const SnapshotRecord &record) {
-  ::unlink(link_path(record.link).c_str());
+  if (!record.link.empty()) {
+    ::unlink(link_path(record.link).c_str());
+  }
   return remove_tree(table_.dir(record.id));
 }
 

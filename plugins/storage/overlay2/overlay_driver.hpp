@@ -4,7 +4,8 @@
 // Layout under the state directory:
 //   snapshots/<id>/diff   this snapshot's files (whiteouts in overlay form)
 //   snapshots/<id>/work   overlayfs' work directory
-//   l/<LINK>              short symlink to ../snapshots/<id>/diff
+//   l/<LINK>              short symlink to ../snapshots/<id>/diff, made at
+//                         commit: only committed snapshots are ever lowers
 // lowerdir= names the short links, so that 200 layers still fit the one-page
 // mount data limit once the mounter makes them relative to l/.
 #pragma once
@@ -30,6 +31,7 @@ public:
 protected:
   sdk::Result<void> populate(SnapshotRecord &record,
                              const std::optional<SnapshotRecord> &parent) override;
+  sdk::Result<void> on_commit(SnapshotRecord &record) override;
   sdk::Result<void> release(const SnapshotRecord &record) override;
   [[nodiscard]] std::vector<sdk::Mount> mounts_of(const SnapshotRecord &record) const override;
   [[nodiscard]] std::filesystem::path data_dir(const SnapshotRecord &record) const override {
