@@ -14,6 +14,7 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$work/rootfs/etc/passwd"
 tar -C "$work/rootfs" -czf "$work/busybox.tar.gz" .
 
 set -x
+"$berth" image prune > /dev/null # the previous demo's image, untagged by this one
 "$berth" import "$work/busybox.tar.gz" busybox:demo
 "$berth" images
 "$berth" history busybox:demo
@@ -22,3 +23,4 @@ unshare --mount --propagation private sh -ec "
   ls -l \"\$root/bin\" | head -4
   '$berth' image umount busybox:demo"
 "$berth" system df
+"$berth" image prune
