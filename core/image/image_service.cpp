@@ -562,6 +562,20 @@ sdk::Result<void> ImageService::save(const std::vector<std::string> &references,
   }
 }
 
+sdk::Result<std::pair<ImageRecord, nlohmann::json>>
+ImageService::image_and_config(const std::string &reference) {
+  auto id = resolve(reference);
+  if (!id.ok()) {
+    return std::move(id).error();
+  }
+  auto image = images_->get(*id);
+  auto config = read_json(*id, "image config");
+  if (!image || !config.ok()) {
+    return sdk::make_error(sdk::Errc::not_found, "image metadata is missing", *id);
+  }
+  return std::make_pair(std::move(*image), std::move(config).value());
+}
+
 sdk::Result<std::vector<ImageRecord>> ImageService::list() {
   try {
     return images_->list();
@@ -572,17 +586,13 @@ sdk::Result<std::vector<ImageRecord>> ImageService::list() {
 
 sdk::Result<nlohmann::json> ImageService::inspect(const std::string &reference) {
   try {
-    auto id = resolve(reference);
-    if (!id.ok()) {
-      return std::move(id).error();
+    auto found = image_and_config(reference);
+    if (!found.ok()) {
+      return std::move(found).error();
     }
-    auto image = images_->get(*id);
-    auto config = read_json(*id, "image config");
-    if (!image || !config.ok()) {
-      return sdk::make_error(sdk::Errc::not_found, "image metadata is missing", *id);
-    }
+    const auto &[image, config] = *found;
     nlohmann::json layers = nlohmann::json::array();
-    for (const auto &layer : image->layers) {
+    for (const auto &layer : image.layers) {
       const auto record = layers_->find(layer.chain_id);
       layers.push_back({{"Digest", layer.blob},
                         {"MediaType", layer.media_type},
@@ -590,17 +600,17 @@ sdk::Result<nlohmann::json> ImageService::inspect(const std::string &reference) 
                         {"ChainID", layer.chain_id},
                         {"Size", record ? record->size : 0}});
     }
-    return nlohmann::json{{"Id", image->id},
-                          {"Digest", image->manifest_digest},
-                          {"RepoTags", image->tags},
-                          {"Created", image->created},
-                          {"Size", image->size},
-                          {"Architecture", config->value("architecture", "")},
-                          {"Os", config->value("os", "")},
-                          {"Config", config->value("config", nlohmann::json::object())},
-                          {"RootFS", config->value("rootfs", nlohmann::json::object())},
+    return nlohmann::json{{"Id", image.id},
+                          {"Digest", image.manifest_digest},
+                          {"RepoTags", image.tags},
+                          {"Created", image.created},
+                          {"Size", image.size},
+                          {"Architecture", config.value("architecture", "")},
+                          {"Os", config.value("os", "")},
+                          {"Config", config.value("config", nlohmann::json::object())},
+                          {"RootFS", config.value("rootfs", nlohmann::json::object())},
                           {"Layers", layers},
-                          {"History", config->value("history", nlohmann::json::array())},
+                          {"History", config.value("history", nlohmann::json::array())},
                           {"GraphDriver", {{"Name", driver_name_}}}};
   } catch (const std::exception &e) {
     return wrap(e);
@@ -609,22 +619,18 @@ sdk::Result<nlohmann::json> ImageService::inspect(const std::string &reference) 
 
 sdk::Result<nlohmann::json> ImageService::history(const std::string &reference) {
   try {
-    auto id = resolve(reference);
-    if (!id.ok()) {
-      return std::move(id).error();
+    auto found = image_and_config(reference);
+    if (!found.ok()) {
+      return std::move(found).error();
     }
-    auto image = images_->get(*id);
-    auto config = read_json(*id, "image config");
-    if (!image || !config.ok()) {
-      return sdk::make_error(sdk::Errc::not_found, "image metadata is missing", *id);
-    }
+    const auto &[image, config] = *found;
     // History entries that made a layer take the layers' sizes in order.
     nlohmann::json rows = nlohmann::json::array();
     std::size_t layer = 0;
-    for (const auto &step : config->value("history", nlohmann::json::array())) {
+    for (const auto &step : config.value("history", nlohmann::json::array())) {
       std::uint64_t size = 0;
-      if (!step.value("empty_layer", false) && layer < image->layers.size()) {
-        if (auto record = layers_->find(image->layers[layer].chain_id)) {
+      if (!step.value("empty_layer", false) && layer < image.layers.size()) {
+        if (auto record = layers_->find(image.layers[layer].chain_id)) {
           size = record->size;
         }
         ++layer;
@@ -637,7 +643,7 @@ sdk::Result<nlohmann::json> ImageService::history(const std::string &reference) 
     // Newest first, as docker history prints; the top row names the image.
     std::reverse(rows.begin(), rows.end());
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      rows[i]["Id"] = i == 0 ? *id : "<missing>";
+      rows[i]["Id"] = i == 0 ? image.id : "<missing>";
     }
     return rows;
   } catch (const std::exception &e) {

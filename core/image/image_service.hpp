@@ -80,6 +80,9 @@ private:
                                                     const std::map<std::string, std::string> &files,
                                                     const Progress &progress);
   sdk::Result<nlohmann::json> read_json(const std::string &digest, const std::string &what);
+  // The image reference names and its config.
+  sdk::Result<std::pair<ImageRecord, nlohmann::json>>
+  image_and_config(const std::string &reference);
   sdk::Result<void> delete_image(const ImageRecord &image, RemoveResult &result);
   void remove_unreferenced_blobs();
   [[nodiscard]] std::filesystem::path mount_point(const std::string &id) const;

@@ -296,6 +296,23 @@ sdk::Result<void> ArchiveLayerReader::copy_data(int fd) noexcept {
   return {};
 }
 
+sdk::Result<void> ArchiveLayerReader::for_each_entry(
+    const std::function<sdk::Result<void>(const sdk::LayerEntry &)> &visit) {
+  sdk::LayerEntry entry;
+  for (;;) {
+    auto more = next(entry);
+    if (!more.ok()) {
+      return std::move(more).error();
+    }
+    if (!*more) {
+      return {};
+    }
+    if (auto visited = visit(entry); !visited.ok()) {
+      return visited;
+    }
+  }
+}
+
 sdk::Result<void> ArchiveLayerReader::extract_to(const std::filesystem::path &dir,
                                                  sdk::WhiteoutFormat format) noexcept {
   try {
@@ -303,37 +320,19 @@ sdk::Result<void> ArchiveLayerReader::extract_to(const std::filesystem::path &di
     if (!writer.ok()) {
       return std::move(writer).error();
     }
-    sdk::LayerEntry entry;
-    for (;;) {
-      auto more = next(entry);
-      if (!more.ok()) {
-        return std::move(more).error();
-      }
-      if (!*more) {
-        break;
-      }
-      if (auto written = writer->write(entry, *this); !written.ok()) {
-        return written;
-      }
-    }
-    return writer->finish();
+    auto written =
+        for_each_entry([&](const sdk::LayerEntry &entry) { return writer->write(entry, *this); });
+    return written.ok() ? writer->finish() : written;
   } catch (const std::exception &e) {
     return sdk::make_error(sdk::Errc::internal, e.what(), name_);
   }
 }
 
 sdk::Result<std::string> ArchiveLayerReader::finish() {
-  if (!at_end_) {
-    sdk::LayerEntry entry;
-    for (;;) {
-      auto more = next(entry);
-      if (!more.ok()) {
-        return std::move(more).error();
-      }
-      if (!*more) {
-        break;
-      }
-    }
+  // Entries nobody asked for still count towards the diff ID.
+  if (auto skipped = for_each_entry([](const sdk::LayerEntry &) { return sdk::Result<void>{}; });
+      !skipped.ok()) {
+    return std::move(skipped).error();
   }
   // The tar end marker may be followed by padding that is part of the diff.
   for (;;) {

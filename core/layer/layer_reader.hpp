@@ -47,6 +47,9 @@ private:
   explicit ArchiveLayerReader(std::string name);
   static long read_callback(struct archive *tar, void *self, const void **buffer);
   sdk::Result<bool> decode(struct archive_entry *raw, sdk::LayerEntry &entry);
+  // Calls visit with each remaining entry; stops at the first error.
+  sdk::Result<void>
+  for_each_entry(const std::function<sdk::Result<void>(const sdk::LayerEntry &)> &visit);
   sdk::Error failure(const std::string &what) const;
   sdk::Error entry_error(const std::string &path, const std::string &what) const;
 

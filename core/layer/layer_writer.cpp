@@ -1,5 +1,6 @@
 #include "layer/layer_writer.hpp"
 
+#include "util/directory.hpp"
 #include "util/fd.hpp"
 
 #include <archive.h>
@@ -16,27 +17,6 @@
 
 namespace berth {
 namespace {
-
-std::vector<std::string> sorted_names(int dir_fd) {
-  std::vector<std::string> names;
-  const int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
-  if (dir == nullptr) {
-    if (copy >= 0) {
-      ::close(copy);
-    }
-    return names;
-  }
-  while (const auto *entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.push_back(std::move(name));
-    }
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end()); // the same tree always makes the same tar
-  return names;
-}
 
 std::string proc_path(int fd) {
   return "/proc/self/fd/" + std::to_string(fd);
@@ -295,7 +275,11 @@ sdk::Result<void> TarLayerWriter::add_subtree(int dir_fd, const std::string &nam
   if (!dir.valid()) {
     return sdk::errno_error("open", path);
   }
-  for (const auto &child : sorted_names(dir.get())) {
+  auto children = list_directory(dir.get(), path);
+  if (!children.ok()) {
+    return std::move(children).error();
+  }
+  for (const auto &child : *children) {
     if (auto added = add_subtree(dir.get(), child, child_path(path, child), format); !added.ok()) {
       return added;
     }
@@ -310,7 +294,11 @@ sdk::Result<void> TarLayerWriter::add_tree(const std::filesystem::path &dir,
     if (!root.valid()) {
       return sdk::errno_error("open", dir.string());
     }
-    for (const auto &child : sorted_names(root.get())) {
+    auto children = list_directory(root.get(), dir.string());
+    if (!children.ok()) {
+      return std::move(children).error();
+    }
+    for (const auto &child : *children) {
       if (auto added = add_subtree(root.get(), child, child, format); !added.ok()) {
         return added;
       }
@@ -339,8 +327,13 @@ bool same_file(const struct stat &a, const struct stat &b) {
 }
 
 sdk::Result<void> diff_dirs(int lower, int upper, const std::string &path, TarLayerWriter &out) {
-  const auto lower_names = sorted_names(lower);
-  const auto upper_names = sorted_names(upper);
+  auto lower_list = list_directory(lower, "lower/" + path);
+  auto upper_list = list_directory(upper, "upper/" + path);
+  if (!lower_list.ok() || !upper_list.ok()) {
+    return !lower_list.ok() ? std::move(lower_list).error() : std::move(upper_list).error();
+  }
+  const auto &lower_names = *lower_list;
+  const auto &upper_names = *upper_list;
   for (const auto &name : lower_names) {
     if (!std::binary_search(upper_names.begin(), upper_names.end(), name)) {
       sdk::LayerEntry whiteout;

@@ -1,5 +1,7 @@
 #include "layer/tree_writer.hpp"
 
+#include "util/directory.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -29,26 +31,6 @@ std::pair<std::string, std::string> split(const std::string &path) {
   return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
-std::vector<std::string> names_in(int dir_fd) {
-  std::vector<std::string> names;
-  const int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
-  if (dir == nullptr) {
-    if (copy >= 0) {
-      ::close(copy);
-    }
-    return names;
-  }
-  while (const auto *entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.push_back(std::move(name));
-    }
-  }
-  ::closedir(dir);
-  return names;
-}
-
 sdk::Result<void> set_xattrs(int fd, const sdk::LayerEntry &entry, const std::string &where) {
   for (const auto &[name, value] : entry.xattrs) {
     if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) != 0 && errno != ENOTSUP) {
@@ -71,7 +53,11 @@ sdk::Result<void> remove_at(int parent, const std::string &name, const std::stri
   if (!dir.valid()) {
     return sdk::errno_error("open", where);
   }
-  for (const auto &child : names_in(dir.get())) {
+  auto children = list_directory(dir.get(), where);
+  if (!children.ok()) {
+    return std::move(children).error();
+  }
+  for (const auto &child : *children) {
     auto path = where;
     path.append("/").append(child);
     if (auto done = remove_at(dir.get(), child, path); !done.ok()) {
@@ -317,7 +303,11 @@ sdk::Result<void> TreeWriter::opaque(const sdk::LayerEntry &entry) {
   // The cached directory may be one of those about to go.
   cached_fd_.reset();
   const auto prefix = entry.path.empty() ? std::string() : entry.path + "/";
-  for (const auto &name : names_in(dir->get())) {
+  auto names = list_directory(dir->get(), where(entry.path));
+  if (!names.ok()) {
+    return std::move(names).error();
+  }
+  for (const auto &name : *names) {
     if (created_.count(prefix + name) == 0) {
       if (auto removed = remove_at(dir->get(), name, where(prefix + name)); !removed.ok()) {
         return removed;

@@ -14,6 +14,7 @@
 #include <berth/sdk/plugin_abi.h>
 #include <berth/sdk/toolchain.hpp>
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace berth::sdk::testing {
 
@@ -177,6 +179,29 @@ inline void expect_creates_from_defaults(EntryPoint entry) {
   ASSERT_EQ(rc, BERTH_OK) << message.data();
   ASSERT_NE(instance, nullptr);
   d->destroy(instance);
+}
+
+// The entry points of every plugin of kind in dir, opened the way berth
+// opens them; the libraries stay open for the life of the test binary.
+inline std::vector<EntryPoint> plugins_of_kind(const std::filesystem::path &dir, uint32_t kind) {
+  std::vector<std::filesystem::path> files;
+  for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+    files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<EntryPoint> entries;
+  for (const auto &file : files) {
+    void *library = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) {
+      ADD_FAILURE() << dlerror();
+      continue;
+    }
+    auto entry = reinterpret_cast<EntryPoint>(dlsym(library, "berth_plugin"));
+    if (entry != nullptr && entry()->kind == kind) {
+      entries.push_back(entry);
+    }
+  }
+  return entries;
 }
 
 // Test names from the plugins' own names ("node-affinity" -> node_affinity).
