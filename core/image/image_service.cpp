@@ -77,11 +77,6 @@ std::function<void(std::uint64_t)> labelled(const Progress &progress, const std:
 
 } // namespace
 
-struct ImageService::Lock {
-  explicit Lock(const std::filesystem::path &path) : file(path) {}
-  FileLock file;
-};
-
 ImageService::ImageService(std::filesystem::path root, std::shared_ptr<sdk::StorageDriver> driver,
                            std::string driver_name)
     : root_(std::move(root)), driver_name_(std::move(driver_name)),
@@ -96,8 +91,8 @@ ImageService::~ImageService() = default;
 
 // Every change holds this lock; the first thing under it is to clear what a
 // crashed berth left behind, since nothing else can be half-way now.
-std::unique_ptr<ImageService::Lock> ImageService::lock() {
-  auto held = std::make_unique<Lock>(root_ / "store.lock");
+FileLock ImageService::lock() {
+  FileLock held(root_ / "store.lock");
   content_.clean_temporary();
   layers_->collect_garbage();
   remove_stray_mounts();
@@ -252,7 +247,7 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
       return sdk::make_error(sdk::Errc::not_found, "cannot read the tarball: " + ec.message(),
                              request.source.string());
     }
-    auto held = lock();
+    const auto held = lock();
     // The tarball becomes the layer blob as it is; a copy of stdin first.
     auto out = content_.writer();
     if (!out.ok()) {
@@ -347,7 +342,7 @@ sdk::Result<std::vector<std::string>> ImageService::load(const std::filesystem::
       return sdk::make_error(sdk::Errc::not_found, "cannot read the archive: " + ec.message(),
                              file.string());
     }
-    auto held = lock();
+    const auto held = lock();
     auto contents =
         read_image_archive(file, content_, labelled(progress, "Reading archive", total));
     if (!contents.ok()) {
@@ -661,7 +656,7 @@ sdk::Result<void> ImageService::tag(const std::string &source, const std::string
       return sdk::make_error(sdk::Errc::invalid_argument,
                              "a tag cannot contain a digest: " + target);
     }
-    auto held = lock();
+    const auto held = lock();
     auto id = resolve(source);
     if (!id.ok()) {
       return std::move(id).error();
@@ -693,7 +688,7 @@ sdk::Result<void> ImageService::delete_image(const ImageRecord &image, RemoveRes
 sdk::Result<RemoveResult> ImageService::remove(const std::vector<std::string> &references,
                                                bool force) {
   try {
-    auto held = lock();
+    const auto held = lock();
     RemoveResult result;
     for (const auto &reference : references) {
       auto id = resolve(reference);
@@ -745,7 +740,7 @@ sdk::Result<RemoveResult> ImageService::remove(const std::vector<std::string> &r
 
 sdk::Result<RemoveResult> ImageService::prune(bool all) {
   try {
-    auto held = lock();
+    const auto held = lock();
     RemoveResult result;
     for (const auto &image : images_->list()) {
       if ((all || image.tags.empty()) && !mounted_path(image.id)) {
@@ -845,7 +840,7 @@ std::filesystem::path ImageService::mount_point(const std::string &id) const {
 
 sdk::Result<std::filesystem::path> ImageService::mount(const std::string &reference) {
   try {
-    auto held = lock();
+    const auto held = lock();
     auto id = resolve(reference);
     if (!id.ok()) {
       return std::move(id).error();
@@ -892,7 +887,7 @@ sdk::Result<std::filesystem::path> ImageService::mount(const std::string &refere
 
 sdk::Result<void> ImageService::unmount(const std::string &reference) {
   try {
-    auto held = lock();
+    const auto held = lock();
     return unmount_locked(reference);
   } catch (const std::exception &e) {
     return wrap(e);

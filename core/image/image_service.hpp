@@ -7,6 +7,7 @@
 #include "image/image_store.hpp"
 #include "layer/layer_store.hpp"
 #include "store/sqlite.hpp"
+#include "util/file_lock.hpp"
 
 #include <berth/sdk/storage.hpp>
 
@@ -69,8 +70,8 @@ public:
   sdk::Result<std::string> resolve(const std::string &reference);
 
 private:
-  struct Lock;
-  std::unique_ptr<Lock> lock();
+  // Every change holds this; see lock() for what runs first under it.
+  [[nodiscard]] FileLock lock();
   sdk::Result<ImageRecord> register_manifest(const std::string &manifest_digest,
                                              const std::vector<std::string> &tags,
                                              const Progress &progress);

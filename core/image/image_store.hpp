@@ -47,8 +47,6 @@ public:
   // Every blob digest an image refers to.
   std::vector<std::string> referenced_blobs();
 
-  [[nodiscard]] Database &db() noexcept { return db_; }
-
 private:
   void fill(ImageRecord &image);
   Database &db_;

@@ -139,10 +139,6 @@ long TarLayerWriter::write_callback(struct archive * /*tar*/, void *self, const 
   return static_cast<long>(size);
 }
 
-std::uint64_t TarLayerWriter::bytes() const noexcept {
-  return blob_->size();
-}
-
 sdk::Result<void> TarLayerWriter::add(const sdk::LayerEntry &entry, int data_fd) noexcept {
   std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> raw(archive_entry_new(),
                                                                            &archive_entry_free);

@@ -37,7 +37,6 @@ public:
 
   // Ends the tar and stores it; the digest is the layer's diff ID.
   sdk::Result<std::string> finish();
-  [[nodiscard]] std::uint64_t bytes() const noexcept;
 
 private:
   explicit TarLayerWriter(std::unique_ptr<ContentStore::Writer> blob);

@@ -71,6 +71,19 @@ ParsedCommand parse_command(Context &context, const std::vector<std::string> &ar
                             const po::options_description &options,
                             const std::vector<std::string> &positionals = {});
 
+// The value of an engine call, or a CommandError with its one-line message.
+template <class T> T value_or_fail(sdk::Result<T> result) {
+  if (!result.ok()) {
+    throw CommandError(result.error().describe());
+  }
+  return std::move(result).value();
+}
+inline void ok_or_fail(const sdk::Result<void> &result) {
+  if (!result.ok()) {
+    throw CommandError(result.error().describe());
+  }
+}
+
 enum class Format { table, json };
 
 // --format, validated.

@@ -7,19 +7,6 @@
 namespace berth::cli {
 namespace {
 
-template <class T> T value_or_fail(sdk::Result<T> result) {
-  if (!result.ok()) {
-    throw CommandError(result.error().describe());
-  }
-  return std::move(result).value();
-}
-
-void ok_or_fail(const sdk::Result<void> &result) {
-  if (!result.ok()) {
-    throw CommandError(result.error().describe());
-  }
-}
-
 ImageService &images_of(Engine &engine) {
   return *value_or_fail(engine.images());
 }

@@ -16,19 +16,11 @@ int run_df(Context &context, const std::vector<std::string> &args) {
   }
   const auto format = format_option(parsed.vm);
   auto engine = context.open_engine();
-  auto images = engine->images();
-  if (!images.ok()) {
-    throw CommandError(images.error().describe());
-  }
-  auto usage = (*images)->disk_usage();
-  if (!usage.ok()) {
-    throw CommandError(usage.error().describe());
-  }
+  const auto u = value_or_fail(value_or_fail(engine->images())->disk_usage());
   if (format == Format::json) {
-    print_json(std::cout, *usage);
+    print_json(std::cout, u);
     return kExitOk;
   }
-  const auto &u = *usage;
   print_table(std::cout, {"TYPE", "TOTAL", "SIZE", "RECLAIMABLE"},
               {{"Images", std::to_string(u["Images"]["Total"].get<std::size_t>()), "-",
                 human_bytes(u["Images"]["Reclaimable"].get<std::uint64_t>())},
