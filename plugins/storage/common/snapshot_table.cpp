@@ -54,7 +54,11 @@ sdk::Result<SnapshotRecord> decode(const std::string &key, const std::string &te
 } // namespace
 
 SnapshotTable::SnapshotTable(sdk::HostServices &host, std::filesystem::path root)
-    : host_(host), root_(std::move(root)) {}
+    : host_(host), root_(std::move(root)) {
+  // Leftovers of a crash are cleared as the driver starts, not at its first
+  // change: a command that changes no snapshot must still find them gone.
+  Lock first(*this);
+}
 
 SnapshotTable::~SnapshotTable() {
   if (lock_fd_ >= 0) {

@@ -35,8 +35,9 @@ public:
   SnapshotTable &operator=(SnapshotTable &&) = delete;
 
   // Held for every change: a mutex for this process's threads, flock for
-  // other processes. The first lock of an instance removes what a crashed
-  // change left behind, since no change can be in progress then.
+  // other processes. The first lock of an instance (taken when it is made)
+  // removes what a crashed change left behind, since no change can be in
+  // progress while it is held.
   class Lock {
   public:
     explicit Lock(SnapshotTable &table);
