@@ -1,0 +1,605 @@
+#include "namespaces/native_backend.hpp"
+
+#include "common/cgroup.hpp"
+#include "namespaces/container_setup.hpp"
+#include "namespaces/launch_plan.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace berth::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class Fd {
+public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  Fd(Fd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd &operator=(Fd &&other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~Fd() { reset(); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  void reset() noexcept {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = -1;
+  }
+
+private:
+  int fd_ = -1;
+};
+
+struct Pipe {
+  Fd read;
+  Fd write;
+};
+
+sdk::Result<Pipe> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) {
+    return sdk::errno_error("pipe2", "");
+  }
+  return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
+sdk::Result<void> valid_id(const std::string &id) {
+  if (id.empty() || id.size() > 128 || id.find_first_of("/\\. ") != std::string::npos) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "a container id is 1-128 characters without '/', '.' or spaces", id);
+  }
+  return {};
+}
+
+// Process start time (clock ticks since boot): with the pid it names one
+// process for ever, so a recycled pid is never mistaken for the container.
+struct ProcessInfo {
+  char state = '?';
+  unsigned long long start_time = 0;
+};
+
+std::optional<ProcessInfo> process_info(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!in || !std::getline(in, text)) {
+    return std::nullopt;
+  }
+  // The command name may hold spaces and parentheses; fields resume after the last ')'.
+  std::stringstream fields(text.substr(text.rfind(')') + 2));
+  ProcessInfo info;
+  fields >> info.state;
+  std::string skip;
+  for (int field = 4; field < 22; ++field) {
+    fields >> skip;
+  }
+  fields >> info.start_time;
+  return info;
+}
+
+struct Record {
+  int pid = 0;
+  unsigned long long start_time = 0;
+  std::string bundle;
+  std::string cgroup;
+  json seccomp; // applied again to exec'd processes
+};
+
+sdk::Result<Record> read_record(const fs::path &dir, const std::string &id) {
+  std::ifstream in(dir / "state.json");
+  if (!in) {
+    return sdk::make_error(sdk::Errc::not_found, "no such container", id);
+  }
+  try {
+    auto doc = json::parse(in);
+    return Record{doc.at("pid").get<int>(), doc.at("startTime").get<unsigned long long>(),
+                  doc.at("bundle").get<std::string>(), doc.at("cgroup").get<std::string>(),
+                  doc.value("seccomp", json())};
+  } catch (const json::exception &e) {
+    return sdk::make_error(sdk::Errc::io, std::string("corrupt state: ") + e.what(),
+                           (dir / "state.json").string());
+  }
+}
+
+sdk::Result<void> write_record(const fs::path &dir, const Record &record) {
+  json doc = {{"pid", record.pid},
+              {"startTime", record.start_time},
+              {"bundle", record.bundle},
+              {"cgroup", record.cgroup},
+              {"seccomp", record.seccomp}};
+  const auto temporary = dir / "state.json.tmp";
+  {
+    std::ofstream out(temporary);
+    out << doc.dump();
+    if (!out.flush()) {
+      return sdk::errno_error("write", temporary.string());
+    }
+  }
+  if (::rename(temporary.c_str(), (dir / "state.json").c_str()) < 0) {
+    return sdk::errno_error("rename", temporary.string());
+  }
+  return {};
+}
+
+bool alive(const Record &record) {
+  auto info = process_info(record.pid);
+  return info && info->start_time == record.start_time && info->state != 'Z' && info->state != 'X';
+}
+
+sdk::Result<Fd> connect_console(const std::string &path) {
+  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) {
+    return sdk::make_error(sdk::Errc::invalid_argument, "console socket path is too long", path);
+  }
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  if (::connect(sock.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) < 0) {
+    return sdk::errno_error("connect", path);
+  }
+  return sock;
+}
+
+// clone3 with the new namespaces, straight into the unified cgroup when
+// there is one (no window in the parent's cgroup, no migration cost).
+sdk::Result<int> clone_into(int flags, int cgroup_fd) {
+  clone_args args{};
+  args.flags = static_cast<std::uint64_t>(flags);
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+  }
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY)) {
+    args.flags &= ~static_cast<std::uint64_t>(CLONE_INTO_CGROUP);
+    args.cgroup = 0;
+    pid = ::syscall(SYS_clone3, &args, sizeof args);
+  }
+  if (pid < 0) {
+    return sdk::errno_error("clone3", "new namespaces");
+  }
+  return static_cast<int>(pid);
+}
+
+void reap(int pid) {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+struct Launched {
+  int pid = 0;
+  bool placed_by_clone = false;
+};
+
+ChildChannels channels_for(const sdk::ProcessIo &io, const Pipe &report, const Pipe &go,
+                           int console) {
+  ChildChannels channels;
+  channels.report = report.write.get();
+  channels.go = go.read.get();
+  channels.stdin_fd = io.stdin_fd;
+  channels.stdout_fd = io.stdout_fd;
+  channels.stderr_fd = io.stderr_fd;
+  channels.console = console;
+  return channels;
+}
+
+// Waits for the init to open the fifo's write end, or for it to die.
+sdk::Result<void> await_init(int fifo, int pid, const std::string &id) {
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  pollfd fds[2] = {{fifo, POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  while (true) {
+    const int ready = ::poll(fds, pidfd.get() >= 0 ? 2 : 1, -1);
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready < 0) {
+      return sdk::errno_error("poll", id);
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      char byte = 0;
+      if (::read(fifo, &byte, 1) == 1) {
+        return {};
+      }
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      return sdk::make_error(sdk::Errc::io, "the container's init exited before start", id);
+    }
+  }
+}
+
+json all_capability_names() {
+  json names = json::array();
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    std::string name = "CAP_";
+    // cap_to_name gives lower case without the prefix.
+    static const char *const kNames[] = {"CHOWN",
+                                         "DAC_OVERRIDE",
+                                         "DAC_READ_SEARCH",
+                                         "FOWNER",
+                                         "FSETID",
+                                         "KILL",
+                                         "SETGID",
+                                         "SETUID",
+                                         "SETPCAP",
+                                         "LINUX_IMMUTABLE",
+                                         "NET_BIND_SERVICE",
+                                         "NET_BROADCAST",
+                                         "NET_ADMIN",
+                                         "NET_RAW",
+                                         "IPC_LOCK",
+                                         "IPC_OWNER",
+                                         "SYS_MODULE",
+                                         "SYS_RAWIO",
+                                         "SYS_CHROOT",
+                                         "SYS_PTRACE",
+                                         "SYS_PACCT",
+                                         "SYS_ADMIN",
+                                         "SYS_BOOT",
+                                         "SYS_NICE",
+                                         "SYS_RESOURCE",
+                                         "SYS_TIME",
+                                         "SYS_TTY_CONFIG",
+                                         "MKNOD",
+                                         "LEASE",
+                                         "AUDIT_WRITE",
+                                         "AUDIT_CONTROL",
+                                         "SETFCAP",
+                                         "MAC_OVERRIDE",
+                                         "MAC_ADMIN",
+                                         "SYSLOG",
+                                         "WAKE_ALARM",
+                                         "BLOCK_SUSPEND",
+                                         "AUDIT_READ",
+                                         "PERFMON",
+                                         "BPF",
+                                         "CHECKPOINT_RESTORE"};
+    if (static_cast<std::size_t>(cap) < std::size(kNames)) {
+      names.push_back(name + kNames[cap]);
+    }
+  }
+  return names;
+}
+
+} // namespace
+
+sdk::Result<std::unique_ptr<NativeBackend>> NativeBackend::create(sdk::HostServices &host,
+                                                                  const nlohmann::json &options) {
+  (void)options;
+  auto dir = host.state_dir();
+  if (!dir.ok()) {
+    return std::move(dir).error();
+  }
+  return std::make_unique<NativeBackend>(dir.value() / "containers");
+}
+
+sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
+                                                       const std::string &bundle,
+                                                       const nlohmann::json &spec,
+                                                       const sdk::ProcessIo &io) noexcept {
+  try {
+    if (auto valid = valid_id(id); !valid.ok()) {
+      return std::move(valid).error();
+    }
+    auto plan = make_init_plan(spec, bundle);
+    if (!plan.ok()) {
+      return std::move(plan).error();
+    }
+    const auto home = dir(id);
+    if (fs::exists(home / "state.json")) {
+      return sdk::make_error(sdk::Errc::already_exists, "a container with this id exists", id);
+    }
+    fs::create_directories(home);
+    auto made = Cgroup::create(cgroup_path_from_spec(spec, id), limits_from_spec(spec));
+    if (!made.ok()) {
+      fs::remove_all(home);
+      return std::move(made).error();
+    }
+    const auto cgroup = std::move(made).value();
+    auto launched = [&]() -> sdk::Result<int> {
+      const auto fifo_path = home / "exec.fifo";
+      if (::mkfifo(fifo_path.c_str(), 0600) < 0) {
+        return sdk::errno_error("mkfifo", fifo_path.string());
+      }
+      Fd fifo(::open(fifo_path.c_str(), O_PATH | O_CLOEXEC));
+      auto report = make_pipe();
+      auto go = make_pipe();
+      if (fifo.get() < 0 || !report.ok() || !go.ok()) {
+        return sdk::errno_error("set up the init's channels", id);
+      }
+      Fd console;
+      if (plan->process.terminal) {
+        auto connected = connect_console(io.console_socket);
+        if (!connected.ok()) {
+          return std::move(connected).error();
+        }
+        console = std::move(connected).value();
+      }
+      auto channels = channels_for(io, *report, *go, console.get());
+      channels.exec_fifo = fifo.get();
+      Fd cgroup_fd(cgroup.open_unified());
+      auto pid = clone_into(plan->clone_flags, cgroup_fd.get());
+      if (!pid.ok()) {
+        return pid;
+      }
+      if (*pid == 0) {
+        run_container_init(*plan, channels);
+      }
+      report->write.reset();
+      go->read.reset();
+      auto placed = cgroup.unified_only() ? sdk::Result<void>() : cgroup.add(*pid);
+      if (placed.ok()) {
+        (void)!::write(go->write.get(), "g", 1);
+      }
+      go->write.reset();
+      auto outcome = read_child_report(report->read.get(), true, id);
+      if (!placed.ok() || !outcome.ok()) {
+        ::kill(*pid, SIGKILL);
+        reap(*pid);
+        return placed.ok() ? std::move(outcome).error() : std::move(placed).error();
+      }
+      return pid;
+    }();
+    if (!launched.ok()) {
+      (void)cgroup.destroy();
+      fs::remove_all(home);
+      return std::move(launched).error();
+    }
+    const auto info = process_info(*launched);
+    Record record{*launched, info ? info->start_time : 0, bundle, cgroup.path(),
+                  plan->process.seccomp};
+    if (auto saved = write_record(home, record); !saved.ok()) {
+      (void)remove(id);
+      return std::move(saved).error();
+    }
+    return sdk::ContainerState{id, sdk::ContainerStatus::created, *launched, false, bundle};
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::internal, e.what(), id);
+  }
+}
+
+sdk::Result<void> NativeBackend::start(const std::string &id) noexcept {
+  auto record = read_record(dir(id), id);
+  if (!record.ok()) {
+    return std::move(record).error();
+  }
+  const auto fifo_path = dir(id) / "exec.fifo";
+  Fd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fifo.get() < 0) {
+    if (errno == ENOENT) {
+      return sdk::make_error(sdk::Errc::invalid_argument, "the container was started already", id);
+    }
+    return sdk::errno_error("open", fifo_path.string());
+  }
+  if (auto done = await_init(fifo.get(), record->pid, id); !done.ok()) {
+    return done;
+  }
+  ::unlink(fifo_path.c_str());
+  return {};
+}
+
+sdk::Result<sdk::ContainerState> NativeBackend::state(const std::string &id) noexcept {
+  auto record = read_record(dir(id), id);
+  if (!record.ok()) {
+    return std::move(record).error();
+  }
+  sdk::ContainerState state{id, sdk::ContainerStatus::stopped, 0, false, record->bundle};
+  if (alive(*record)) {
+    state.pid = record->pid;
+    state.status = fs::exists(dir(id) / "exec.fifo") ? sdk::ContainerStatus::created
+                                                     : sdk::ContainerStatus::running;
+  }
+  state.oom_killed = Cgroup::open(record->cgroup).oom_killed();
+  return state;
+}
+
+sdk::Result<void> NativeBackend::kill(const std::string &id, int signal, bool all) noexcept {
+  auto record = read_record(dir(id), id);
+  if (!record.ok()) {
+    return std::move(record).error();
+  }
+  if (all) {
+    Cgroup::open(record->cgroup).signal_all(signal);
+    return {};
+  }
+  if (!alive(*record)) {
+    return sdk::make_error(sdk::Errc::invalid_argument, "the container is not running", id);
+  }
+  if (::kill(record->pid, signal) < 0) {
+    return sdk::errno_error("kill", id);
+  }
+  return {};
+}
+
+sdk::Result<void> NativeBackend::remove(const std::string &id) noexcept {
+  try {
+    const auto home = dir(id);
+    if (!fs::exists(home)) {
+      return sdk::make_error(sdk::Errc::not_found, "no such container", id);
+    }
+    if (auto record = read_record(home, id); record.ok()) {
+      if (alive(*record)) {
+        ::kill(record->pid, SIGKILL);
+      }
+      if (auto gone = Cgroup::open(record->cgroup).destroy(); !gone.ok()) {
+        return gone;
+      }
+    }
+    fs::remove_all(home);
+    return {};
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), id);
+  }
+}
+
+namespace {
+
+// The container's namespaces that differ from ours, in the order setns
+// wants: mount last, since it changes what the other paths would name.
+std::vector<std::pair<Fd, int>> open_namespaces(int pid) {
+  static const std::pair<const char *, int> kTypes[] = {
+      {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+      {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
+  };
+  std::vector<std::pair<Fd, int>> namespaces;
+  for (const auto &[name, type] : kTypes) {
+    const auto theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    struct stat a {};
+    struct stat b {};
+    if (::stat(theirs.c_str(), &a) == 0 &&
+        ::stat((std::string("/proc/self/ns/") + name).c_str(), &b) == 0 && a.st_ino == b.st_ino) {
+      continue;
+    }
+    namespaces.emplace_back(Fd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC)), type);
+  }
+  return namespaces;
+}
+
+// The intermediate child joins the namespaces and forks the real process,
+// which is then inside the PID namespace too; the intermediate exits, so
+// the process is reparented to our subreaper.
+[[noreturn]] void enter_and_fork(const std::vector<std::pair<Fd, int>> &namespaces,
+                                 const ProcessPlan &plan, const ChildChannels &channels,
+                                 int pid_out) {
+  for (const auto &[fd, type] : namespaces) {
+    if (fd.get() < 0 || ::setns(fd.get(), type) < 0) {
+      const auto message =
+          std::string("EIjoin the container's namespaces: ") + std::strerror(errno);
+      (void)!::write(channels.report, message.data(), message.size());
+      ::_exit(1);
+    }
+  }
+  const int child = ::fork();
+  if (child == 0) {
+    run_exec_process(plan, channels);
+  }
+  (void)!::write(pid_out, &child, sizeof child);
+  ::_exit(child < 0 ? 1 : 0);
+}
+
+} // namespace
+
+sdk::Result<int> NativeBackend::exec(const std::string &id, const nlohmann::json &process,
+                                     const sdk::ProcessIo &io) noexcept {
+  try {
+    auto record = read_record(dir(id), id);
+    if (!record.ok()) {
+      return std::move(record).error();
+    }
+    if (!alive(*record) || fs::exists(dir(id) / "exec.fifo")) {
+      return sdk::make_error(sdk::Errc::invalid_argument,
+                             "the container is not running; start it first", id);
+    }
+    auto plan = make_process_plan(process);
+    if (!plan.ok()) {
+      return std::move(plan).error();
+    }
+    plan->seccomp = record->seccomp;
+    auto namespaces = open_namespaces(record->pid);
+    auto report = make_pipe();
+    auto go = make_pipe();
+    auto pid_pipe = make_pipe();
+    if (!report.ok() || !go.ok() || !pid_pipe.ok()) {
+      return sdk::errno_error("pipe2", id);
+    }
+    Fd console;
+    if (plan->terminal) {
+      auto connected = connect_console(io.console_socket);
+      if (!connected.ok()) {
+        return std::move(connected).error();
+      }
+      console = std::move(connected).value();
+    }
+    auto channels = channels_for(io, *report, *go, console.get());
+    const int intermediate = ::fork();
+    if (intermediate < 0) {
+      return sdk::errno_error("fork", id);
+    }
+    if (intermediate == 0) {
+      enter_and_fork(namespaces, *plan, channels, pid_pipe->write.get());
+    }
+    report->write.reset();
+    go->read.reset();
+    pid_pipe->write.reset();
+    int child = -1;
+    const bool got = ::read(pid_pipe->read.get(), &child, sizeof child) == sizeof child;
+    reap(intermediate);
+    if (!got || child <= 0) {
+      go->write.reset();
+      auto failed = read_child_report(report->read.get(), false, id);
+      return failed.ok() ? sdk::make_error(sdk::Errc::io, "could not fork inside the container", id)
+                         : std::move(failed).error();
+    }
+    if (auto placed = Cgroup::open(record->cgroup).add(child); !placed.ok()) {
+      ::kill(child, SIGKILL);
+      return std::move(placed).error();
+    }
+    (void)!::write(go->write.get(), "g", 1);
+    go->write.reset();
+    if (auto outcome = read_child_report(report->read.get(), false, id); !outcome.ok()) {
+      return std::move(outcome).error();
+    }
+    return child;
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::invalid_argument, e.what(), id);
+  }
+}
+
+sdk::Result<sdk::ContainerStats> NativeBackend::stats(const std::string &id) noexcept {
+  try {
+    auto record = read_record(dir(id), id);
+    if (!record.ok()) {
+      return std::move(record).error();
+    }
+    return Cgroup::open(record->cgroup).stats();
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), id);
+  }
+}
+
+sdk::Result<nlohmann::json> NativeBackend::features() noexcept {
+  try {
+    return json{
+        {"ociVersionMin", "1.0.0"},
+        {"ociVersionMax", "1.1.0"},
+        {"hooks", json::array()},
+        {"mountOptions",
+         {"ro", "rw", "nosuid", "nodev", "noexec", "bind", "rbind", "private", "rprivate", "slave",
+          "rslave", "shared", "rshared", "noatime", "relatime", "strictatime"}},
+        {"linux",
+         {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
+          {"capabilities", all_capability_names()},
+          {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}}},
+          {"seccomp", {{"enabled", true}}}}},
+    };
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::internal, e.what());
+  }
+}
+
+sdk::Result<sdk::ContainerState> NativeBackend::recover(const std::string &id) noexcept {
+  return state(id);
+}
+
+} // namespace berth::runtime
