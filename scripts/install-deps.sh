@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config binutils
   libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libarchive-dev libssl-dev
+  libsqlite3-dev libarchive-dev libssl-dev libseccomp-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   # Real peers and clients the storage tests and benchmarks run against.

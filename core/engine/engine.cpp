@@ -100,8 +100,10 @@ std::optional<std::filesystem::path> choose_stack_file(const EngineOptions &opti
   return std::nullopt;
 }
 
-Engine::Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs)
-    : stack_(std::move(stack)), registry_(std::move(registry)), plugin_dirs_(std::move(dirs)) {}
+Engine::Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs,
+               EngineOptions options)
+    : stack_(std::move(stack)), registry_(std::move(registry)), plugin_dirs_(std::move(dirs)),
+      options_(std::move(options)) {}
 
 EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
   EngineOpen result;
@@ -130,7 +132,8 @@ EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
     result.diagnostics = check_profiles(stack, registry);
   }
   if (result.diagnostics.empty() || check == StackCheck::plugins_only) {
-    result.engine.reset(new Engine(std::move(stack), std::move(registry), std::move(dirs)));
+    result.engine.reset(
+        new Engine(std::move(stack), std::move(registry), std::move(dirs), options));
   }
   return result;
 }
@@ -248,10 +251,88 @@ sdk::Result<ImageService *> Engine::images() {
       return error;
     }
     images_ = std::make_unique<ImageService>(stack_.root, std::move(driver).value(), choice.plugin);
+    // rmi and prune must see containers even when this command made none.
+    if (stack_.runtime) {
+      images_->set_image_users([this](const std::string &id) {
+        auto service = containers();
+        return service.ok() ? (*service)->image_users(id) : std::vector<std::string>{};
+      });
+    }
   } catch (const std::exception &e) {
     return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
   }
   return images_.get();
+}
+
+sdk::Result<RuntimeBackendInfo> Engine::runtime_backend(const std::string &name) const {
+  if (auto configured = require_section(PluginKind::runtime); !configured.ok()) {
+    return std::move(configured).error();
+  }
+  const auto &section = *stack_.runtime;
+  const auto wanted = name.empty() ? section.default_backend : name;
+  auto found = section.backends.find(wanted);
+  if (found == section.backends.end()) {
+    std::vector<std::string> names;
+    for (const auto &[backend, choice] : section.backends) {
+      names.push_back(backend);
+    }
+    return sdk::make_error(sdk::Errc::not_found,
+                           "unknown runtime '" + wanted + "' (the stack has: " + join(names, ", ") +
+                               ")" + did_you_mean(wanted, names),
+                           "--runtime");
+  }
+  const auto *entry = registry_.find(found->second.plugin);
+  if (entry == nullptr || entry->status != PluginStatus::loaded) {
+    return sdk::make_error(sdk::Errc::unavailable,
+                           "runtime '" + wanted + "' cannot run here: " +
+                               (entry != nullptr ? entry->reason : "plugin not found"),
+                           "--runtime");
+  }
+  return RuntimeBackendInfo{wanted, found->second.plugin, entry->file, found->second.options};
+}
+
+sdk::Result<std::shared_ptr<sdk::IsolationBackend>>
+Engine::make_runtime(const RuntimeBackendInfo &info) const {
+  auto host = std::make_shared<CoreHostServices>(info.plugin, stack_.root);
+  auto backend = registry_.create<sdk::IsolationBackend>(info.plugin, info.options, host);
+  if (!backend.ok()) {
+    auto error = std::move(backend).error();
+    error.message = "runtime '" + info.backend + "' cannot run: " + error.message;
+    return error;
+  }
+  return backend;
+}
+
+sdk::Result<ContainerService *> Engine::containers() {
+  if (containers_) {
+    return containers_.get();
+  }
+  auto images = this->images();
+  if (!images.ok()) {
+    return std::move(images).error();
+  }
+  if (auto configured = require_section(PluginKind::runtime); !configured.ok()) {
+    return std::move(configured).error();
+  }
+  ContainerEnvironment environment;
+  environment.root = stack_.root;
+  environment.helper_dir = options_.helper_dir;
+  environment.storage_driver = stack_.storage->plugin;
+  environment.runtime_info = [this](const std::string &name) { return runtime_backend(name); };
+  environment.make_runtime = [this](const RuntimeBackendInfo &info) { return make_runtime(info); };
+  environment.remove_command = {(options_.helper_dir / "berth").string(), "--root",
+                                stack_.root.string()};
+  if (auto file = choose_stack_file(options_)) {
+    environment.remove_command.push_back("--stack");
+    environment.remove_command.push_back(std::filesystem::absolute(*file).string());
+  }
+  environment.remove_command.insert(environment.remove_command.end(), {"rm", "-f"});
+  try {
+    containers_ = std::make_unique<ContainerService>(std::move(environment), **images);
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
+  }
+  return containers_.get();
 }
 
 std::string Engine::chosen_plugin(PluginKind kind) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/stack.hpp"
+#include "container/container_service.hpp"
 #include "host/host_facts.hpp"
 #include "image/image_service.hpp"
 #include "plugin/registry.hpp"
@@ -24,6 +25,8 @@ struct EngineOptions {
   std::optional<sdk::LogLevel> log_level;          // --log-level
   // berth's own plugin directories, searched after the stack's plugins.paths.
   std::vector<std::filesystem::path> builtin_plugin_dirs;
+  // Where berth-shim and berth-init are (beside the berth binary).
+  std::filesystem::path helper_dir;
 };
 
 // Which stack file to read: --stack, then $BERTH_STACK, then
@@ -91,14 +94,23 @@ public:
   // Images and layers on the stack's storage driver, created on first use.
   // Fails when the stack has no storage section or the driver cannot run.
   sdk::Result<ImageService *> images();
+  // Containers and volumes; needs the storage and runtime sections.
+  sdk::Result<ContainerService *> containers();
+  // The runtime backend the stack calls name ("" for its default).
+  [[nodiscard]] sdk::Result<RuntimeBackendInfo> runtime_backend(const std::string &name) const;
+  [[nodiscard]] sdk::Result<std::shared_ptr<sdk::IsolationBackend>>
+  make_runtime(const RuntimeBackendInfo &info) const;
 
 private:
-  Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs);
+  Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs,
+         EngineOptions options);
 
   Stack stack_;
   PluginRegistry registry_;
   std::vector<std::filesystem::path> plugin_dirs_;
+  EngineOptions options_;
   std::unique_ptr<ImageService> images_;
+  std::unique_ptr<ContainerService> containers_;
 };
 
 } // namespace berth

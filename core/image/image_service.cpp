@@ -711,6 +711,13 @@ sdk::Result<RemoveResult> ImageService::remove(const std::vector<std::string> &r
                                    " tags; remove them by name or use -f to remove them all",
                                reference);
       }
+      if (auto kept = keep_for_containers(*image, reference, by_tag, force, result);
+          !kept.ok() || *kept) {
+        if (!kept.ok()) {
+          return std::move(kept).error();
+        }
+        continue;
+      }
       if (const auto mounted = mounted_path(*id)) {
         if (!force) {
           return sdk::make_error(sdk::Errc::busy,
@@ -743,7 +750,8 @@ sdk::Result<RemoveResult> ImageService::prune(bool all) {
     const auto held = lock();
     RemoveResult result;
     for (const auto &image : images_->list()) {
-      if ((all || image.tags.empty()) && !mounted_path(image.id)) {
+      const bool used = users_ && !users_(image.id).empty();
+      if ((all || image.tags.empty()) && !used && !mounted_path(image.id)) {
         if (auto deleted = delete_image(image, result); !deleted.ok()) {
           return std::move(deleted).error();
         }
@@ -755,6 +763,78 @@ sdk::Result<RemoveResult> ImageService::prune(bool all) {
       return std::move(removed).error();
     }
     return result;
+  } catch (const std::exception &e) {
+    return wrap(e);
+  }
+}
+
+// Docker's rule: an image a container uses is not deleted; with -f its
+// tags go and the image stays, untagged, until the container is removed.
+sdk::Result<bool> ImageService::keep_for_containers(const ImageRecord &image,
+                                                    const std::string &reference, bool by_tag,
+                                                    bool force, RemoveResult &result) {
+  const auto users = users_ ? users_(image.id) : std::vector<std::string>{};
+  if (users.empty()) {
+    return false;
+  }
+  if (!force) {
+    return sdk::make_error(sdk::Errc::busy,
+                           "image is being used by container " + users.front() +
+                               "; remove the container first (berth rm " + users.front() +
+                               ") or use -f to untag the image",
+                           reference);
+  }
+  const auto parsed = parse_reference(reference);
+  const auto named = by_tag && parsed.ok() ? parsed->str() : std::string{};
+  Transaction transaction(*db_);
+  for (const auto &tag : image.tags) {
+    if (named.empty() || tag == named) {
+      images_->remove_tag(tag);
+      result.lines.push_back("Untagged: " + tag);
+    }
+  }
+  transaction.commit();
+  return true;
+}
+
+sdk::Result<ContainerRootfs> ImageService::prepare_container(
+    const std::string &reference, const std::string &key,
+    const std::function<sdk::Result<void>(const std::string &image_id)> &record) {
+  try {
+    const auto held = lock();
+    auto found = image_and_config(reference);
+    if (!found.ok()) {
+      return std::move(found).error();
+    }
+    auto &[image, config] = *found;
+    const auto parent = image.layers.empty() ? std::string{} : image.layers.back().chain_id;
+    auto prepared = layers_->driver().prepare(key, parent);
+    if (!prepared.ok()) {
+      return std::move(prepared).error();
+    }
+    if (auto recorded = record(image.id); !recorded.ok()) {
+      (void)layers_->driver().remove(key);
+      return std::move(recorded).error();
+    }
+    return ContainerRootfs{image.id, std::move(config), std::move(prepared).value()};
+  } catch (const std::exception &e) {
+    (void)layers_->driver().remove(key);
+    return wrap(e);
+  }
+}
+
+sdk::Result<std::vector<sdk::Mount>> ImageService::container_mounts(const std::string &key) {
+  return layers_->driver().mounts(key);
+}
+
+sdk::Result<void> ImageService::remove_container(const std::string &key) {
+  try {
+    const auto held = lock();
+    auto removed = layers_->driver().remove(key);
+    if (!removed.ok() && removed.error().code != sdk::Errc::not_found) {
+      return removed;
+    }
+    return {};
   } catch (const std::exception &e) {
     return wrap(e);
   }

@@ -32,6 +32,16 @@ struct ImportRequest {
   std::string message;          // history comment
 };
 
+// What a container takes from its image.
+struct ContainerRootfs {
+  std::string image_id;
+  nlohmann::json config;          // the image's config document
+  std::vector<sdk::Mount> mounts; // of the container's writable snapshot
+};
+
+// Ids (or names) of the containers using an image; such an image is kept.
+using ImageUsers = std::function<std::vector<std::string>(const std::string &image_id)>;
+
 struct RemoveResult {
   std::vector<std::string> lines; // "Untagged: x", "Deleted: sha256:…"
   std::uint64_t reclaimed = 0;
@@ -66,6 +76,17 @@ public:
   sdk::Result<std::filesystem::path> mount(const std::string &reference);
   sdk::Result<void> unmount(const std::string &reference);
 
+  // Makes the writable snapshot key on top of the image and calls record
+  // under the store lock, so that no rmi or prune slips in between; the
+  // snapshot is removed again if record fails.
+  sdk::Result<ContainerRootfs>
+  prepare_container(const std::string &reference, const std::string &key,
+                    const std::function<sdk::Result<void>(const std::string &image_id)> &record);
+  sdk::Result<std::vector<sdk::Mount>> container_mounts(const std::string &key);
+  // Removes a container's snapshot; ok if it is gone already.
+  sdk::Result<void> remove_container(const std::string &key);
+  void set_image_users(ImageUsers users) { users_ = std::move(users); }
+
   // The image id a reference, id or id prefix names.
   sdk::Result<std::string> resolve(const std::string &reference);
 
@@ -86,6 +107,9 @@ private:
   image_and_config(const std::string &reference);
   sdk::Result<void> delete_image(const ImageRecord &image, RemoveResult &result);
   void remove_unreferenced_blobs();
+  // True when image stays because containers use it (its tags may go).
+  sdk::Result<bool> keep_for_containers(const ImageRecord &image, const std::string &reference,
+                                        bool by_tag, bool force, RemoveResult &result);
   [[nodiscard]] std::filesystem::path mount_point(const std::string &id) const;
   std::optional<std::filesystem::path> mounted_path(const std::string &id);
   sdk::Result<void> unmount_locked(const std::string &reference);
@@ -97,6 +121,7 @@ private:
   ContentStore content_;
   std::unique_ptr<LayerStore> layers_;
   std::unique_ptr<ImageStore> images_;
+  ImageUsers users_;
 };
 
 } // namespace berth

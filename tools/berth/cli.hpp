@@ -32,6 +32,17 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// A failure with its own exit code (Docker's 125/126/127 for run and exec);
+// printed as one line.
+class ExitError : public CommandError {
+public:
+  ExitError(const std::string &what, int code) : CommandError(what), code_(code) {}
+  [[nodiscard]] int code() const noexcept { return code_; }
+
+private:
+  int code_;
+};
+
 // What every command receives: the global options and the way to the engine.
 struct Context {
   EngineOptions engine_options;
@@ -103,6 +114,10 @@ Command config_command();
 Command sched_command();
 Command image_command();
 Command system_command();
+Command container_command();
+Command volume_command();
+// Docker's top-level shorthands for container subcommands: run, ps, rm, ...
+std::vector<Command> container_shorthands();
 // Docker's top-level shorthands for image subcommands: images, import, load,
 // save, history, tag, rmi.
 std::vector<Command> image_shorthands();

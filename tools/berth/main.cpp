@@ -12,11 +12,12 @@ namespace {
 
 const std::vector<Command> &commands() {
   static const std::vector<Command> table = [] {
-    std::vector<Command> all = {version_command(), info_command(),  plugins_command(),
-                                config_command(),  image_command(), system_command(),
-                                sched_command()};
-    auto shorthands = image_shorthands();
-    all.insert(all.end(), shorthands.begin(), shorthands.end());
+    std::vector<Command> all = {version_command(), info_command(),   plugins_command(),
+                                config_command(),  image_command(),  container_command(),
+                                volume_command(),  system_command(), sched_command()};
+    for (auto shorthands : {image_shorthands(), container_shorthands()}) {
+      all.insert(all.end(), shorthands.begin(), shorthands.end());
+    }
     return all;
   }();
   return table;
@@ -76,6 +77,9 @@ int run(int argc, char **argv) {
   const std::vector<std::string> globals(args.begin(), args.begin() + static_cast<long>(split));
   Context context;
   context.engine_options.builtin_plugin_dirs = builtin_plugin_dirs();
+  std::error_code no_exe;
+  context.engine_options.helper_dir =
+      std::filesystem::read_symlink("/proc/self/exe", no_exe).parent_path();
 
   po::options_description top = global_options();
   top.add_options()("help,h", "show this help")("version,v", "print the version");
@@ -127,6 +131,9 @@ int main(int argc, char **argv) {
   } catch (const UsageError &e) {
     std::cerr << "berth: " << e.what() << "\n";
     return kExitUsage;
+  } catch (const ExitError &e) {
+    std::cerr << e.what() << "\n";
+    return e.code();
   } catch (const CommandError &e) {
     std::cerr << e.what() << "\n";
     return kExitFailure;

@@ -1,0 +1,1200 @@
+#include "container/container_service.hpp"
+
+#include "container/seccomp_profile.hpp"
+#include "util/in_root.hpp"
+
+#include <berth/sdk/mount.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+namespace berth {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kKillPatienceMs = 30000; // after SIGKILL, the monitor reports within this
+
+std::string random_id() {
+  std::random_device device;
+  static const char *hex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 64; ++i) {
+    id += hex[device() % 16];
+  }
+  return id;
+}
+
+// Docker's names are adjective_surname; a shorter list does the same job.
+std::string random_name(std::mt19937 &random) {
+  static const char *adjectives[] = {
+      "brave", "calm",  "eager", "fond",  "gentle", "happy",  "jolly", "keen", "lucid",   "merry",
+      "nifty", "quiet", "sharp", "stoic", "tender", "upbeat", "vivid", "wise", "zealous", "bold"};
+  static const char *names[] = {"turing",   "hopper",    "lovelace", "ritchie", "thompson",
+                                "torvalds", "knuth",     "dijkstra", "liskov",  "hamilton",
+                                "shannon",  "kernighan", "pike",     "allen",   "backus",
+                                "mccarthy", "perlman",   "wirth",    "lamport", "cerf"};
+  return std::string(adjectives[random() % std::size(adjectives)]) + "_" +
+         names[random() % std::size(names)];
+}
+
+std::string snapshot_key(const std::string &id) {
+  return "container-" + id;
+}
+
+sdk::Result<void> write_text(const fs::path &file, const std::string &text) {
+  std::ofstream out(file, std::ios::trunc);
+  out << text;
+  if (!out.flush()) {
+    return sdk::errno_error("write", file.string());
+  }
+  return {};
+}
+
+// The host's resolvers minus loopback ones, which mean nothing inside a
+// container's own network namespace; Google's as Docker's last resort.
+std::string resolv_conf() {
+  std::ifstream in("/etc/resolv.conf");
+  std::string line;
+  std::string kept;
+  bool nameserver = false;
+  while (std::getline(in, line)) {
+    if (line.starts_with("nameserver")) {
+      std::stringstream fields(line);
+      std::string word;
+      std::string address;
+      fields >> word >> address;
+      if (address.starts_with("127.") || address == "::1") {
+        continue;
+      }
+      nameserver = true;
+    }
+    kept += line + "\n";
+  }
+  if (!nameserver) {
+    kept += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+  }
+  return kept;
+}
+
+std::string hosts_file(const std::string &hostname) {
+  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+         "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
+         hostname + "\n";
+}
+
+std::string host_hostname() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+bool is_mount_point(const fs::path &path) {
+  struct stat here {};
+  struct stat parent {};
+  if (::stat(path.c_str(), &here) < 0 || ::stat(path.parent_path().c_str(), &parent) < 0) {
+    return false;
+  }
+  return here.st_dev != parent.st_dev;
+}
+
+std::time_t parse_time(const std::string &rfc3339) {
+  std::tm tm{};
+  if (::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
+    return 0;
+  }
+  return ::timegm(&tm);
+}
+
+std::string ago(const std::string &rfc3339) {
+  const auto seconds =
+      std::max<long>(0, static_cast<long>(std::time(nullptr) - parse_time(rfc3339)));
+  if (seconds < 1) {
+    return "Less than a second";
+  }
+  if (seconds < 60) {
+    return std::to_string(seconds) + (seconds == 1 ? " second" : " seconds");
+  }
+  if (seconds < 3600) {
+    const auto m = seconds / 60;
+    return m == 1 ? "About a minute" : std::to_string(m) + " minutes";
+  }
+  if (seconds < 86400) {
+    const auto h = seconds / 3600;
+    return h == 1 ? "About an hour" : std::to_string(h) + " hours";
+  }
+  return std::to_string(seconds / 86400) + " days";
+}
+
+sdk::Result<json> resolve_seccomp(const ContainerConfig &config) {
+  const auto caps = effective_capabilities(config);
+  if (config.seccomp.empty()) {
+    return default_seccomp_profile(caps);
+  }
+  if (config.seccomp == "unconfined") {
+    return json();
+  }
+  return load_seccomp_profile_file(config.seccomp, caps);
+}
+
+sdk::Error with_context(sdk::Error error, const std::string &context) {
+  if (error.context.empty()) {
+    error.context = context;
+  }
+  return error;
+}
+
+// The monitor's events on the ready pipe, one JSON object per line.
+class ReadyReader {
+public:
+  explicit ReadyReader(int fd) : fd_(fd) {}
+  std::optional<json> next() {
+    while (true) {
+      const auto newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        auto event = json::parse(buffer_.substr(0, newline), nullptr, false);
+        buffer_.erase(0, newline + 1);
+        return event;
+      }
+      char chunk[4096];
+      const auto n = ::read(fd_, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return std::nullopt;
+      }
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+private:
+  int fd_;
+  std::string buffer_;
+};
+
+sdk::Errc errc_from_name(const std::string &name) {
+  for (auto code : {sdk::Errc::invalid_argument, sdk::Errc::not_found, sdk::Errc::already_exists,
+                    sdk::Errc::busy, sdk::Errc::unsupported, sdk::Errc::unavailable,
+                    sdk::Errc::permission, sdk::Errc::io, sdk::Errc::cancelled}) {
+    if (name == sdk::errc_name(code)) {
+      return code;
+    }
+  }
+  return sdk::Errc::internal;
+}
+
+sdk::Error event_error(const std::optional<json> &event, const std::string &id) {
+  if (!event || !event->is_object()) {
+    return sdk::make_error(sdk::Errc::internal,
+                           "berth-shim exited before reporting; see the kernel log", id);
+  }
+  return sdk::make_error(errc_from_name(event->value("code", "internal")),
+                         event->value("message", "the container failed to start"));
+}
+
+// Double fork: the monitor is nobody's child here, so the command can exit
+// and the monitor lives on without a zombie or a session tie.
+sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &dir) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) {
+    return sdk::errno_error("pipe2", dir.string());
+  }
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  const auto ready = std::to_string(write_end.get());
+  const int child = ::fork();
+  if (child < 0) {
+    return sdk::errno_error("fork", dir.string());
+  }
+  if (child == 0) {
+    ::setsid();
+    if (::fork() != 0) {
+      ::_exit(0);
+    }
+    const int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) {
+      ::dup2(null, fd);
+    }
+    ::fcntl(write_end.get(), F_SETFD, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execl(program.c_str(), program.c_str(), dir.c_str(), ready.c_str(), nullptr);
+    ::_exit(127);
+  }
+  write_end.reset();
+  ::waitpid(child, nullptr, 0);
+  return read_end;
+}
+
+sdk::Result<void> send_frame(int fd, Frame type, const json &payload) {
+  if (!write_all(fd, encode_frame(type, payload.dump()))) {
+    return sdk::errno_error("write", "attach socket");
+  }
+  return {};
+}
+
+sdk::Result<UniqueFd> receive_master(int listener) {
+  UniqueFd connection(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  if (connection.get() < 0) {
+    return sdk::errno_error("accept", "console socket");
+  }
+  char byte = 0;
+  iovec io{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &io;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  if (::recvmsg(connection.get(), &message, MSG_CMSG_CLOEXEC) < 0) {
+    return sdk::errno_error("recvmsg", "console socket");
+  }
+  cmsghdr *header = CMSG_FIRSTHDR(&message);
+  if (header == nullptr || header->cmsg_type != SCM_RIGHTS) {
+    return sdk::make_error(sdk::Errc::io, "the runtime sent no terminal", "console socket");
+  }
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+  return UniqueFd(fd);
+}
+
+} // namespace
+
+sdk::Result<int> read_until_exit(int fd,
+                                 const std::function<void(Frame, const std::string &)> &on_frame,
+                                 int timeout_ms) {
+  FrameReader reader;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    int wait = -1;
+    if (timeout_ms >= 0) {
+      wait =
+          static_cast<int>(std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 deadline - std::chrono::steady_clock::now())
+                                                 .count()));
+    }
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, wait);
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready == 0) {
+      return sdk::make_error(sdk::Errc::busy, "timed out waiting for the container to stop");
+    }
+    char buffer[65536];
+    const auto n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return sdk::make_error(sdk::Errc::io, "the monitor closed the connection without an exit");
+    }
+    reader.feed(buffer, static_cast<std::size_t>(n));
+    while (auto frame = reader.next()) {
+      if (frame->first == Frame::exit) {
+        const auto exit = json::parse(frame->second, nullptr, false);
+        return exit.is_object() ? exit.value("exitCode", 0) : 0;
+      }
+      if (on_frame) {
+        on_frame(frame->first, frame->second);
+      }
+    }
+  }
+}
+
+std::string ContainerView::status_text() const {
+  if (state.status == "running") {
+    return "Up " + ago(state.started_at);
+  }
+  if (state.status == "restarting") {
+    return "Restarting (" + std::to_string(state.exit_code) + ") " + ago(state.finished_at) +
+           " ago";
+  }
+  if (state.status == "exited" && !state.finished_at.empty()) {
+    return "Exited (" + std::to_string(state.exit_code) + ") " + ago(state.finished_at) + " ago";
+  }
+  return "Created";
+}
+
+ContainerService::ContainerService(ContainerEnvironment environment, ImageService &images)
+    : env_(std::move(environment)), images_(images),
+      db_(std::make_unique<Database>(env_.root / "berth.db")),
+      store_(std::make_unique<ContainerStore>(*db_)),
+      volumes_(std::make_unique<VolumeStore>(*db_, env_.root)) {}
+
+ContainerService::~ContainerService() = default;
+
+fs::path ContainerService::dir(const std::string &id) const {
+  return env_.root / "containers" / id;
+}
+
+std::vector<std::string> ContainerService::image_users(const std::string &image_id) {
+  return store_->users_of_image(image_id);
+}
+
+std::vector<std::string> ContainerService::volume_users(const std::string &name) {
+  return store_->users_of_volume(name);
+}
+
+sdk::Result<std::vector<ResolvedMount>>
+ContainerService::resolve_volumes(ContainerRecord &record, const json &image_config) {
+  std::vector<ResolvedMount> mounts;
+  std::set<std::string> targets;
+  for (const auto &volume : record.config.volumes) {
+    targets.insert(volume.target);
+    if (volume.kind == VolumeMount::Kind::bind) {
+      if (!fs::exists(volume.source)) {
+        return sdk::make_error(sdk::Errc::not_found,
+                               "invalid mount config for type \"bind\": bind source path does "
+                               "not exist: " +
+                                   volume.source + "; create it first or fix the path");
+      }
+      mounts.push_back({volume.source, volume.target, volume.read_only});
+      continue;
+    }
+    auto made = volumes_->create(volume.source, {}, volume.source.empty());
+    if (!made.ok()) {
+      return std::move(made).error();
+    }
+    if (volume.source.empty()) {
+      record.anonymous_volumes.push_back(made->name);
+    }
+    mounts.push_back({made->mountpoint.string(), volume.target, volume.read_only});
+  }
+  // The image's VOLUMEs not covered by -v get an anonymous volume each.
+  const auto image_volumes = image_config.value("config", json::object()).value("Volumes", json());
+  if (image_volumes.is_object()) {
+    for (const auto &[target, unused] : image_volumes.items()) {
+      if (targets.count(target) == 0) {
+        auto made = volumes_->create("", {}, true);
+        if (!made.ok()) {
+          return std::move(made).error();
+        }
+        record.anonymous_volumes.push_back(made->name);
+        mounts.push_back({made->mountpoint.string(), target, false});
+      }
+    }
+  }
+  return mounts;
+}
+
+sdk::Result<void> ContainerService::prepare_bundle(const ContainerRecord &record,
+                                                   const ContainerRootfs &rootfs,
+                                                   const std::vector<ResolvedMount> &mounts) {
+  const auto home = dir(record.id);
+  const auto &config = record.config;
+  SpecInputs in;
+  in.id = record.id;
+  in.config = config;
+  in.image_config = rootfs.config;
+  in.rootfs = home / "rootfs";
+  in.hostname = !config.hostname.empty()   ? config.hostname
+                : config.network == "host" ? host_hostname()
+                                           : record.id.substr(0, 12);
+  in.hostname_file = home / "hostname";
+  in.hosts_file = home / "hosts";
+  in.resolv_file = home / "resolv.conf";
+  in.mounts = mounts;
+  in.init_binary = env_.helper_dir / "berth-init";
+  if (config.init && !fs::exists(in.init_binary)) {
+    return sdk::make_error(sdk::Errc::not_found,
+                           "--init needs berth-init beside berth; reinstall berth",
+                           in.init_binary.string());
+  }
+  for (const auto &[file, text] :
+       {std::pair{in.hostname_file, in.hostname + "\n"},
+        std::pair{in.hosts_file,
+                  config.network == "host" ? std::string("") : hosts_file(in.hostname)},
+        std::pair{in.resolv_file, resolv_conf()}}) {
+    if (auto written = write_text(file, text); !written.ok()) {
+      return written;
+    }
+  }
+  if (config.network == "host") {
+    std::error_code ec;
+    fs::copy_file("/etc/hosts", in.hosts_file, fs::copy_options::overwrite_existing, ec);
+  }
+  fs::create_directories(in.rootfs);
+  if (auto mounted = sdk::mount_all(rootfs.mounts, in.rootfs); !mounted.ok()) {
+    return mounted;
+  }
+  auto user = resolve_user(in.rootfs, config.user);
+  if (!user.ok()) {
+    return with_context(std::move(user).error(), "--user " + config.user);
+  }
+  in.user = std::move(user).value();
+  auto seccomp = resolve_seccomp(config);
+  if (!seccomp.ok()) {
+    return std::move(seccomp).error();
+  }
+  in.seccomp = std::move(seccomp).value();
+  auto spec = build_spec(in);
+  if (!spec.ok()) {
+    return std::move(spec).error();
+  }
+  // Docker makes a missing WORKDIR; the container may not be able to.
+  const auto cwd = (*spec)["process"]["cwd"].get<std::string>();
+  if (auto made = make_directories_in_root(in.rootfs, cwd); !made.ok()) {
+    return made;
+  }
+  return write_text(home / "config.json", spec->dump(2));
+}
+
+sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
+  try {
+    if (config.network.empty() || config.network == "default") {
+      config.network = "none";
+    }
+    if (config.network != "none" && config.network != "host") {
+      return sdk::make_error(sdk::Errc::not_found,
+                             "network " + config.network +
+                                 " not found; this engine has 'none' and 'host'",
+                             "--network");
+    }
+    if (auto logs = log_options(config.log_options); !logs.ok()) {
+      return std::move(logs).error();
+    }
+    auto runtime = env_.runtime_info(config.runtime);
+    if (!runtime.ok()) {
+      return std::move(runtime).error();
+    }
+    ContainerRecord record;
+    record.id = random_id();
+    record.runtime = runtime->backend;
+    record.created = rfc3339_now();
+    std::mt19937 random(std::random_device{}());
+    if (config.name.empty()) {
+      do {
+        config.name = random_name(random);
+      } while (store_->find(config.name).ok());
+    } else if (auto valid = check_container_name(config.name); !valid.ok()) {
+      return std::move(valid).error();
+    }
+    record.name = config.name;
+    record.config = config;
+    const auto home = dir(record.id);
+    fs::create_directories(home);
+    ::chmod(home.c_str(), 0700);
+    auto rootfs = images_.prepare_container(config.image, snapshot_key(record.id),
+                                            [&](const std::string &image_id) {
+                                              record.image_id = image_id;
+                                              return store_->insert(record);
+                                            });
+    if (!rootfs.ok()) {
+      fs::remove_all(home);
+      auto error = std::move(rootfs).error();
+      if (error.code == sdk::Errc::not_found &&
+          error.message.find("no such image") != std::string::npos) {
+        error.message = "Unable to find image '" + config.image +
+                        "' locally; load it with 'berth load -i FILE' or 'berth import' (berth "
+                        "pulls from no registry)";
+        error.context.clear();
+      }
+      return error;
+    }
+    auto finished = [&]() -> sdk::Result<void> {
+      auto mounts = resolve_volumes(record, rootfs->config);
+      if (!mounts.ok()) {
+        return std::move(mounts).error();
+      }
+      if (!record.anonymous_volumes.empty()) {
+        // The record was inserted before the volumes existed; note them now.
+        store_->remove(record.id);
+        if (auto again = store_->insert(record); !again.ok()) {
+          return again;
+        }
+      }
+      return prepare_bundle(record, *rootfs, *mounts);
+    }();
+    if (!finished.ok()) {
+      discard(record, true);
+      return std::move(finished).error();
+    }
+    return record.id;
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what());
+  }
+}
+
+// Undoes create: mount, snapshot, anonymous volumes, directory, row.
+void ContainerService::discard(const ContainerRecord &record, bool remove_row) {
+  const auto home = dir(record.id);
+  if (is_mount_point(home / "rootfs")) {
+    (void)sdk::unmount(home / "rootfs");
+  }
+  (void)images_.remove_container(snapshot_key(record.id));
+  for (const auto &volume : record.anonymous_volumes) {
+    (void)volumes_->remove(volume);
+  }
+  std::error_code ec;
+  fs::remove_all(home, ec);
+  if (remove_row) {
+    store_->remove(record.id);
+  }
+}
+
+sdk::Result<void> ContainerService::ensure_rootfs(const ContainerRecord &record) {
+  const auto target = dir(record.id) / "rootfs";
+  if (is_mount_point(target)) {
+    return {};
+  }
+  auto mounts = images_.container_mounts(snapshot_key(record.id));
+  if (!mounts.ok()) {
+    return std::move(mounts).error();
+  }
+  return sdk::mount_all(*mounts, target);
+}
+
+sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &record, bool attach) {
+  auto runtime = env_.runtime_info(record.runtime);
+  if (!runtime.ok()) {
+    return std::move(runtime).error();
+  }
+  auto logs = log_options(record.config.log_options);
+  if (!logs.ok()) {
+    return std::move(logs).error();
+  }
+  MonitorConfig monitor;
+  monitor.id = record.id;
+  monitor.bundle = dir(record.id);
+  monitor.engine_root = env_.root;
+  monitor.plugin = runtime->plugin;
+  monitor.plugin_file = runtime->plugin_file;
+  monitor.plugin_options = runtime->options;
+  monitor.tty = record.config.tty;
+  monitor.stdin_open = record.config.interactive;
+  monitor.wait_for_attach = attach;
+  monitor.log = *logs;
+  monitor.restart = record.config.restart;
+  if (record.config.auto_remove && !env_.remove_command.empty()) {
+    monitor.on_exit = env_.remove_command;
+    monitor.on_exit.push_back(record.id);
+  }
+  if (auto written = write_monitor_config(dir(record.id), monitor); !written.ok()) {
+    return std::move(written).error();
+  }
+  return spawn_detached(env_.helper_dir / "berth-shim", dir(record.id));
+}
+
+sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool attach) {
+  try {
+    auto record = store_->find(reference);
+    if (!record.ok()) {
+      return std::move(record).error();
+    }
+    auto current = view_of(*record);
+    if (current.ok() && current->running()) {
+      if (!attach) {
+        return UniqueFd();
+      }
+      return attach_for_control(*record);
+    }
+    if (auto mounted = ensure_rootfs(*record); !mounted.ok()) {
+      return std::move(mounted).error();
+    }
+    std::error_code ec;
+    fs::remove(dir(record->id) / monitor_files::stop_requested, ec);
+    auto ready = spawn_monitor(*record, attach);
+    if (!ready.ok()) {
+      return std::move(ready).error();
+    }
+    ReadyReader events(ready->get());
+    auto event = events.next();
+    if (!event || event->value("event", "") != "created") {
+      return with_context(event_error(event, record->name), record->name);
+    }
+    UniqueFd connection;
+    if (attach) {
+      auto connected = connect_attach(dir(record->id));
+      if (!connected.ok()) {
+        return std::move(connected).error();
+      }
+      connection.reset(*connected);
+      if (auto hello = send_frame(connection.get(), Frame::hello,
+                                  {{"stdin", record->config.interactive}, {"output", true}});
+          !hello.ok()) {
+        return std::move(hello).error();
+      }
+    }
+    event = events.next();
+    if (!event || event->value("event", "") != "started") {
+      return with_context(event_error(event, record->name), record->name);
+    }
+    return connection;
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), reference);
+  }
+}
+
+sdk::Result<UniqueFd> ContainerService::attach_for_control(const ContainerRecord &record) {
+  auto connected = connect_attach(dir(record.id));
+  if (!connected.ok()) {
+    return std::move(connected).error();
+  }
+  UniqueFd connection(*connected);
+  if (auto hello = send_frame(connection.get(), Frame::hello,
+                              {{"stdin", record.config.interactive}, {"output", true}});
+      !hello.ok()) {
+    return std::move(hello).error();
+  }
+  return connection;
+}
+
+// A monitor that died (kill -9, OOM of the shim itself) leaves a state that
+// says running: the container is stopped here, since nobody watches it any
+// more, and recorded as killed.
+void ContainerService::reconcile(const ContainerRecord &record, MonitorState &state) {
+  if (state.status == "exited" || monitor_alive(dir(record.id))) {
+    return;
+  }
+  if (auto runtime = env_.runtime_info(record.runtime); runtime.ok()) {
+    if (auto backend = env_.make_runtime(*runtime); backend.ok()) {
+      (void)(*backend)->remove(record.id);
+    }
+  }
+  state.error =
+      "berth-shim (pid " + std::to_string(state.monitor_pid) + ") died; the container was stopped";
+  state.status = "exited";
+  state.exit_code = 137;
+  state.pid = 0;
+  state.finished_at = rfc3339_now();
+  (void)write_monitor_state(dir(record.id), state);
+}
+
+sdk::Result<ContainerView> ContainerService::view_of(const ContainerRecord &record) {
+  ContainerView view;
+  view.record = record;
+  if (auto state = read_monitor_state(dir(record.id))) {
+    view.state = *state;
+    reconcile(record, view.state);
+  }
+  return view;
+}
+
+sdk::Result<ContainerView> ContainerService::view(const std::string &reference) {
+  try {
+    auto record = store_->find(reference);
+    if (!record.ok()) {
+      return std::move(record).error();
+    }
+    return view_of(*record);
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), reference);
+  }
+}
+
+sdk::Result<std::vector<ContainerView>> ContainerService::list(bool all) {
+  try {
+    std::vector<ContainerView> views;
+    for (const auto &record : store_->list()) {
+      auto view = view_of(record);
+      if (view.ok() && (all || view->running())) {
+        views.push_back(std::move(view).value());
+      }
+    }
+    return views;
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what());
+  }
+}
+
+sdk::Result<void> ContainerService::stop_record(const ContainerRecord &record, int timeout_seconds,
+                                                int signal) {
+  auto connection = connect_attach(dir(record.id));
+  if (!connection.ok()) {
+    return {}; // no monitor: nothing runs
+  }
+  UniqueFd fd(*connection);
+  if (auto hello = send_frame(fd.get(), Frame::hello, {{"stdin", false}, {"output", false}});
+      !hello.ok()) {
+    return hello;
+  }
+  (void)send_frame(fd.get(), Frame::signal, {{"signal", signal}});
+  if (signal != SIGKILL) {
+    if (read_until_exit(fd.get(), nullptr, timeout_seconds * 1000).ok()) {
+      return {};
+    }
+    (void)send_frame(fd.get(), Frame::signal, {{"signal", SIGKILL}});
+  }
+  auto exited = read_until_exit(fd.get(), nullptr, kKillPatienceMs);
+  if (!exited.ok() && exited.error().code == sdk::Errc::busy) {
+    return with_context(std::move(exited).error(), record.name);
+  }
+  return {};
+}
+
+sdk::Result<void> ContainerService::stop(const std::string &reference, int timeout_seconds) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  if (!current->running() && current->state.status != "created") {
+    return {};
+  }
+  if (auto written = write_text(dir(current->record.id) / monitor_files::stop_requested, "");
+      !written.ok()) {
+    return written;
+  }
+  return stop_record(current->record, timeout_seconds, SIGTERM);
+}
+
+sdk::Result<void> ContainerService::kill(const std::string &reference, int signal) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  if (!current->running()) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "container " + current->record.name + " is not running");
+  }
+  auto connection = attach_for_control(current->record);
+  if (!connection.ok()) {
+    return std::move(connection).error();
+  }
+  if (signal == SIGKILL || signal == SIGTERM) {
+    // A user's kill ends the restart loop, as docker kill does.
+    (void)write_text(dir(current->record.id) / monitor_files::stop_requested, "");
+  }
+  return send_frame(connection->get(), Frame::signal, {{"signal", signal}});
+}
+
+sdk::Result<void> ContainerService::restart(const std::string &reference, int timeout_seconds) {
+  if (auto stopped = stop(reference, timeout_seconds); !stopped.ok()) {
+    return stopped;
+  }
+  // The old monitor lets go of its lock once it has recorded the exit.
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  UniqueFd lock(
+      ::open((dir(current->record.id) / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
+  if (lock.get() >= 0) {
+    ::flock(lock.get(), LOCK_EX);
+  }
+  auto started = start(reference, false);
+  if (!started.ok()) {
+    return std::move(started).error();
+  }
+  return {};
+}
+
+sdk::Result<void> ContainerService::remove_record(const ContainerRecord &record, bool volumes) {
+  if (auto runtime = env_.runtime_info(record.runtime); runtime.ok()) {
+    if (auto backend = env_.make_runtime(*runtime); backend.ok()) {
+      (void)(*backend)->remove(record.id);
+    }
+  }
+  const auto home = dir(record.id);
+  if (is_mount_point(home / "rootfs")) {
+    if (auto unmounted = sdk::unmount(home / "rootfs"); !unmounted.ok()) {
+      return unmounted;
+    }
+  }
+  if (auto removed = images_.remove_container(snapshot_key(record.id)); !removed.ok()) {
+    return removed;
+  }
+  store_->remove(record.id);
+  std::error_code ec;
+  fs::remove_all(home, ec);
+  if (volumes) {
+    for (const auto &volume : record.anonymous_volumes) {
+      if (store_->users_of_volume(volume).empty()) {
+        (void)volumes_->remove(volume);
+      }
+    }
+  }
+  return {};
+}
+
+sdk::Result<void> ContainerService::remove(const std::string &reference, bool force, bool volumes) {
+  try {
+    auto current = view(reference);
+    if (!current.ok()) {
+      return std::move(current).error();
+    }
+    const auto &record = current->record;
+    if (current->running()) {
+      if (!force) {
+        return sdk::make_error(sdk::Errc::busy,
+                               "cannot remove container \"/" + record.name +
+                                   "\": container is running: stop it first (berth stop " +
+                                   record.name + ") or force remove (berth rm -f)");
+      }
+      (void)write_text(dir(record.id) / monitor_files::stop_requested, "");
+      if (auto stopped = stop_record(record, 0, SIGKILL); !stopped.ok()) {
+        return stopped;
+      }
+    }
+    // Wait for the monitor to let go, so nothing of the container is in use.
+    UniqueFd lock(::open((dir(record.id) / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
+    if (lock.get() >= 0) {
+      ::flock(lock.get(), LOCK_EX);
+    }
+    return remove_record(record, volumes);
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), reference);
+  }
+}
+
+sdk::Result<int> ContainerService::wait(const std::string &reference) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  if (current->running()) {
+    auto connection = connect_attach(dir(current->record.id));
+    if (connection.ok()) {
+      UniqueFd fd(*connection);
+      (void)send_frame(fd.get(), Frame::hello, {{"stdin", false}, {"output", false}});
+      auto code = read_until_exit(fd.get(), nullptr);
+      if (code.ok()) {
+        return code;
+      }
+    }
+    current = view(reference);
+    if (!current.ok()) {
+      return std::move(current).error();
+    }
+  }
+  return current->state.exit_code;
+}
+
+sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &reference) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  const auto &r = current->record;
+  const auto &s = current->state;
+  const auto &c = r.config;
+  const auto home = dir(r.id);
+  json spec;
+  {
+    std::ifstream in(home / "config.json");
+    spec = json::parse(in, nullptr, false);
+  }
+  const auto args = spec.is_object() ? spec["process"].value("args", std::vector<std::string>{})
+                                     : std::vector<std::string>{};
+  json mounts = json::array();
+  for (const auto &v : c.volumes) {
+    mounts.push_back({{"Type", v.kind == VolumeMount::Kind::bind ? "bind" : "volume"},
+                      {"Source", v.source},
+                      {"Destination", v.target},
+                      {"RW", !v.read_only}});
+  }
+  for (const auto &name : r.anonymous_volumes) {
+    mounts.push_back({{"Type", "volume"}, {"Name", name}, {"Anonymous", true}});
+  }
+  json ulimits = json::array();
+  for (const auto &u : c.ulimits) {
+    ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+  }
+  return json{
+      {"Id", r.id},
+      {"Created", r.created},
+      {"Path", args.empty() ? "" : args.front()},
+      {"Args",
+       args.empty() ? json::array() : json(std::vector<std::string>(args.begin() + 1, args.end()))},
+      {"State",
+       {{"Status", s.status},
+        {"Running", s.status == "running"},
+        {"Paused", false},
+        {"Restarting", s.status == "restarting"},
+        {"OOMKilled", s.oom_killed},
+        {"Dead", false},
+        {"Pid", s.pid},
+        {"ExitCode", s.exit_code},
+        {"Error", s.error},
+        {"StartedAt", s.started_at},
+        {"FinishedAt", s.finished_at}}},
+      {"Image", r.image_id},
+      {"Name", "/" + r.name},
+      {"RestartCount", s.restart_count},
+      {"Driver", env_.storage_driver},
+      {"Platform", "linux"},
+      {"LogPath", (home / monitor_files::log).string()},
+      {"ResolvConfPath", (home / "resolv.conf").string()},
+      {"HostnamePath", (home / "hostname").string()},
+      {"HostsPath", (home / "hosts").string()},
+      {"HostConfig",
+       {{"Memory", c.memory},
+        {"MemorySwap", c.memory > 0 && c.memory_swap == 0 ? c.memory * 2 : c.memory_swap},
+        {"NanoCpus", static_cast<std::int64_t>(c.cpus * 1e9)},
+        {"PidsLimit", c.pids_limit},
+        {"ReadonlyRootfs", c.read_only},
+        {"RestartPolicy", {{"Name", c.restart.name}, {"MaximumRetryCount", c.restart.max_retries}}},
+        {"Init", c.init},
+        {"Runtime", r.runtime},
+        {"CapAdd", c.cap_add},
+        {"CapDrop", c.cap_drop},
+        {"SecurityOpt", c.seccomp.empty() ? json::array() : json::array({"seccomp=" + c.seccomp})},
+        {"Ulimits", ulimits},
+        {"NetworkMode", c.network},
+        {"AutoRemove", c.auto_remove},
+        {"LogConfig", {{"Type", "json-file"}, {"Config", c.log_options}}}}},
+      {"Mounts", mounts},
+      {"Config",
+       {{"Hostname", spec.is_object() ? spec.value("hostname", "") : ""},
+        {"User", c.user},
+        {"Env", spec.is_object() ? spec["process"].value("env", json::array()) : json::array()},
+        {"Cmd", c.cmd},
+        {"Entrypoint", c.entrypoint ? json(*c.entrypoint) : json()},
+        {"Image", c.image},
+        {"WorkingDir", spec.is_object() ? spec["process"].value("cwd", "") : ""},
+        {"Labels", c.labels},
+        {"Tty", c.tty},
+        {"OpenStdin", c.interactive}}},
+  };
+}
+
+sdk::Result<void> ContainerService::logs(const std::string &reference, const LogRequest &request,
+                                         const std::function<void(const LogLine &)> &print) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  const auto home = dir(current->record.id);
+  const auto file = home / monitor_files::log;
+  auto options = log_options(current->record.config.log_options);
+  auto lines = read_log_lines(file, options.ok() ? options->max_files : 1);
+  const auto skip = request.tail < 0 || static_cast<std::size_t>(request.tail) >= lines.size()
+                        ? 0
+                        : lines.size() - static_cast<std::size_t>(request.tail);
+  for (std::size_t i = skip; i < lines.size(); ++i) {
+    print(lines[i]);
+  }
+  if (!request.follow) {
+    return {};
+  }
+  std::error_code ec;
+  std::uint64_t offset = fs::exists(file) ? fs::file_size(file, ec) : 0;
+  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  ::inotify_add_watch(watch.get(), home.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+  // The monitor's lock tells when nothing more will come; inotify wakes us
+  // for new lines, and a slow tick catches the monitor's exit.
+  while (true) {
+    const bool alive = monitor_alive(home);
+    for (const auto &line : read_new_lines(file, offset)) {
+      print(line);
+    }
+    if (!alive) {
+      return {};
+    }
+    pollfd p{watch.get(), POLLIN, 0};
+    constexpr int kExitCheckMs = 250;
+    if (::poll(&p, 1, kExitCheckMs) > 0) {
+      char buffer[4096];
+      while (::read(watch.get(), buffer, sizeof buffer) > 0) {
+      }
+    }
+  }
+}
+
+sdk::Result<ExecHandle> ContainerService::exec(const std::string &reference,
+                                               const ExecRequest &request, const ExecIo &io) {
+  try {
+    auto current = view(reference);
+    if (!current.ok()) {
+      return std::move(current).error();
+    }
+    const auto &record = current->record;
+    if (current->state.status != "running") {
+      return sdk::make_error(sdk::Errc::invalid_argument,
+                             "container " + record.name + " is not running; start it first");
+    }
+    std::ifstream in(dir(record.id) / "config.json");
+    const auto spec = json::parse(in);
+    auto process = exec_process(spec, request, dir(record.id) / "rootfs");
+    if (!process.ok()) {
+      return std::move(process).error();
+    }
+    auto runtime = env_.runtime_info(record.runtime);
+    if (!runtime.ok()) {
+      return std::move(runtime).error();
+    }
+    auto backend = env_.make_runtime(*runtime);
+    if (!backend.ok()) {
+      return std::move(backend).error();
+    }
+    // The process's intermediate parent exits; we adopt it to wait for it.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sdk::ProcessIo pio{io.stdin_fd, io.stdout_fd, io.stderr_fd, {}};
+    UniqueFd listener;
+    fs::path socket_dir;
+    if (request.tty) {
+      char pattern[] = "/tmp/berth-exec-XXXXXX";
+      if (::mkdtemp(pattern) == nullptr) {
+        return sdk::errno_error("mkdtemp", "/tmp");
+      }
+      socket_dir = pattern;
+      pio.console_socket = (socket_dir / "console.sock").string();
+      listener.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      sockaddr_un address{};
+      address.sun_family = AF_UNIX;
+      std::strncpy(address.sun_path, pio.console_socket.c_str(), sizeof address.sun_path - 1);
+      if (::bind(listener.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) < 0 ||
+          ::listen(listener.get(), 1) < 0) {
+        fs::remove_all(socket_dir);
+        return sdk::errno_error("listen", pio.console_socket);
+      }
+    }
+    auto pid = (*backend)->exec(record.id, *process, pio);
+    ExecHandle handle;
+    if (pid.ok() && request.tty) {
+      auto master = receive_master(listener.get());
+      if (master.ok()) {
+        handle.master = std::move(master).value();
+      }
+    }
+    if (!socket_dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(socket_dir, ec);
+    }
+    if (!pid.ok()) {
+      return std::move(pid).error();
+    }
+    handle.pid = *pid;
+    return handle;
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), reference);
+  }
+}
+
+sdk::Result<sdk::ContainerStats> ContainerService::stats(const std::string &reference) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  if (!current->running()) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "container " + current->record.name + " is not running");
+  }
+  auto runtime = env_.runtime_info(current->record.runtime);
+  if (!runtime.ok()) {
+    return std::move(runtime).error();
+  }
+  auto backend = env_.make_runtime(*runtime);
+  if (!backend.ok()) {
+    return std::move(backend).error();
+  }
+  return (*backend)->stats(current->record.id);
+}
+
+sdk::Result<fs::path> ContainerService::filesystem_root(const std::string &reference) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  if (current->state.status == "running" && current->state.pid > 0) {
+    return fs::path("/proc") / std::to_string(current->state.pid) / "root";
+  }
+  if (auto mounted = ensure_rootfs(current->record); !mounted.ok()) {
+    return std::move(mounted).error();
+  }
+  return dir(current->record.id) / "rootfs";
+}
+
+sdk::Result<std::vector<std::string>> ContainerService::prune() {
+  auto views = list(true);
+  if (!views.ok()) {
+    return std::move(views).error();
+  }
+  std::vector<std::string> removed;
+  for (const auto &view : *views) {
+    if (!view.running() && !monitor_alive(dir(view.record.id))) {
+      if (auto gone = remove_record(view.record, false); !gone.ok()) {
+        return std::move(gone).error();
+      }
+      removed.push_back(view.record.id);
+    }
+  }
+  return removed;
+}
+
+sdk::Result<VolumeRecord>
+ContainerService::create_volume(const std::string &name,
+                                const std::map<std::string, std::string> &labels) {
+  try {
+    return volumes_->create(name, labels, false);
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), name);
+  }
+}
+
+sdk::Result<std::vector<VolumeRecord>> ContainerService::list_volumes() {
+  try {
+    return volumes_->list();
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what());
+  }
+}
+
+sdk::Result<VolumeRecord> ContainerService::inspect_volume(const std::string &name) {
+  if (auto found = volumes_->get(name)) {
+    return *found;
+  }
+  return sdk::make_error(sdk::Errc::not_found,
+                         "no such volume; see 'berth volume ls' for the ones there are", name);
+}
+
+sdk::Result<void> ContainerService::remove_volume(const std::string &name, bool force) {
+  try {
+    if (!volumes_->get(name)) {
+      if (force) {
+        return {};
+      }
+      return sdk::make_error(sdk::Errc::not_found, "no such volume", name);
+    }
+    const auto users = store_->users_of_volume(name);
+    if (!users.empty()) {
+      return sdk::make_error(sdk::Errc::busy,
+                             "volume is in use by container " + users.front() +
+                                 "; remove the container first (berth rm " + users.front() + ")",
+                             name);
+    }
+    return volumes_->remove(name);
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), name);
+  }
+}
+
+sdk::Result<std::vector<std::string>> ContainerService::prune_volumes(bool all_volumes) {
+  try {
+    std::vector<std::string> removed;
+    for (const auto &volume : volumes_->list()) {
+      if ((all_volumes || volume.anonymous) && store_->users_of_volume(volume.name).empty()) {
+        if (auto gone = volumes_->remove(volume.name); !gone.ok()) {
+          return std::move(gone).error();
+        }
+        removed.push_back(volume.name);
+      }
+    }
+    return removed;
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what());
+  }
+}
+
+} // namespace berth

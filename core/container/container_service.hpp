@@ -1,0 +1,151 @@
+// Containers: create, start (through berth-shim), stop, kill, remove, list,
+// inspect, wait, logs, exec, stats; and the volumes they mount. The engine
+// facade hands this to front ends.
+#pragma once
+
+#include "container/container_store.hpp"
+#include "container/json_log.hpp"
+#include "container/monitor.hpp"
+#include "container/spec_builder.hpp"
+#include "image/image_service.hpp"
+#include "store/sqlite.hpp"
+#include "util/fd.hpp"
+#include "volume/volume_store.hpp"
+
+#include <berth/sdk/runtime.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace berth {
+
+// A runtime backend as the stack names it.
+struct RuntimeBackendInfo {
+  std::string backend; // the stack's name for it ("namespaces", "crun")
+  std::string plugin;  // the plugin that implements it ("oci")
+  std::filesystem::path plugin_file;
+  nlohmann::json options = nlohmann::json::object();
+};
+
+// What the service needs from the engine around it.
+struct ContainerEnvironment {
+  std::filesystem::path root;
+  std::filesystem::path helper_dir; // where berth-shim and berth-init live
+  std::string storage_driver;
+  // "" names the stack's default backend.
+  std::function<sdk::Result<RuntimeBackendInfo>(const std::string &)> runtime_info;
+  std::function<sdk::Result<std::shared_ptr<sdk::IsolationBackend>>(const RuntimeBackendInfo &)>
+      make_runtime;
+  // argv of `berth rm -f ID` for this engine (--rm with -d), ID appended.
+  std::vector<std::string> remove_command;
+};
+
+struct ContainerView {
+  ContainerRecord record;
+  MonitorState state;
+  [[nodiscard]] bool running() const {
+    return state.status == "running" || state.status == "restarting";
+  }
+  // Docker's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago".
+  [[nodiscard]] std::string status_text() const;
+};
+
+struct LogRequest {
+  bool follow = false;
+  int tail = -1; // -1: all
+};
+
+// A process started by exec: wait for pid (we are its subreaper). With a
+// terminal, master is the pty's master side.
+struct ExecHandle {
+  int pid = 0;
+  UniqueFd master;
+};
+
+struct ExecIo {
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+class ContainerService {
+public:
+  ContainerService(ContainerEnvironment environment, ImageService &images);
+  ~ContainerService();
+  ContainerService(const ContainerService &) = delete;
+  ContainerService &operator=(const ContainerService &) = delete;
+  ContainerService(ContainerService &&) = delete;
+  ContainerService &operator=(ContainerService &&) = delete;
+
+  // Returns the new container's id. Nothing is left behind on failure.
+  sdk::Result<std::string> create(ContainerConfig config);
+  // Starts the monitor. With attach, the monitor waits for the returned
+  // attach connection before it starts the program, so no output is lost;
+  // errors keep their codes (not_found: program missing, permission: not
+  // executable).
+  sdk::Result<UniqueFd> start(const std::string &reference, bool attach);
+  // SIGTERM, then SIGKILL after timeout seconds. Ok when already stopped.
+  sdk::Result<void> stop(const std::string &reference, int timeout_seconds);
+  sdk::Result<void> kill(const std::string &reference, int signal);
+  sdk::Result<void> restart(const std::string &reference, int timeout_seconds);
+  sdk::Result<void> remove(const std::string &reference, bool force, bool volumes);
+  sdk::Result<std::vector<ContainerView>> list(bool all);
+  sdk::Result<ContainerView> view(const std::string &reference);
+  sdk::Result<nlohmann::json> inspect(const std::string &reference);
+  // Blocks until the container stops; its exit code.
+  sdk::Result<int> wait(const std::string &reference);
+  sdk::Result<void> logs(const std::string &reference, const LogRequest &request,
+                         const std::function<void(const LogLine &)> &print);
+  sdk::Result<ExecHandle> exec(const std::string &reference, const ExecRequest &request,
+                               const ExecIo &io);
+  sdk::Result<sdk::ContainerStats> stats(const std::string &reference);
+  // The root filesystem as the container sees it: /proc/PID/root while it
+  // runs, the mounted snapshot otherwise.
+  sdk::Result<std::filesystem::path> filesystem_root(const std::string &reference);
+  // Removes every stopped container; their names.
+  sdk::Result<std::vector<std::string>> prune();
+
+  sdk::Result<VolumeRecord> create_volume(const std::string &name,
+                                          const std::map<std::string, std::string> &labels);
+  sdk::Result<std::vector<VolumeRecord>> list_volumes();
+  sdk::Result<VolumeRecord> inspect_volume(const std::string &name);
+  sdk::Result<void> remove_volume(const std::string &name, bool force);
+  // Unused volumes: anonymous ones, or all with all_volumes; their names.
+  sdk::Result<std::vector<std::string>> prune_volumes(bool all_volumes);
+  // Names of the containers mounting the volume.
+  std::vector<std::string> volume_users(const std::string &name);
+  // Containers using an image, for the image service's checks.
+  std::vector<std::string> image_users(const std::string &image_id);
+
+private:
+  [[nodiscard]] std::filesystem::path dir(const std::string &id) const;
+  sdk::Result<ContainerView> view_of(const ContainerRecord &record);
+  void reconcile(const ContainerRecord &record, MonitorState &state);
+  sdk::Result<void> prepare_bundle(const ContainerRecord &record, const ContainerRootfs &rootfs,
+                                   const std::vector<ResolvedMount> &mounts);
+  sdk::Result<std::vector<ResolvedMount>> resolve_volumes(ContainerRecord &record,
+                                                          const nlohmann::json &image_config);
+  sdk::Result<void> ensure_rootfs(const ContainerRecord &record);
+  void discard(const ContainerRecord &record, bool remove_row);
+  sdk::Result<UniqueFd> spawn_monitor(const ContainerRecord &record, bool attach);
+  sdk::Result<UniqueFd> attach_for_control(const ContainerRecord &record);
+  sdk::Result<void> stop_record(const ContainerRecord &record, int timeout_seconds, int signal);
+  sdk::Result<void> remove_record(const ContainerRecord &record, bool volumes);
+
+  ContainerEnvironment env_;
+  ImageService &images_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<ContainerStore> store_;
+  std::unique_ptr<VolumeStore> volumes_;
+};
+
+// Reads an attach connection's frames until the exit frame; its exit code.
+// on_frame sees every output frame on the way.
+sdk::Result<int> read_until_exit(int fd,
+                                 const std::function<void(Frame, const std::string &)> &on_frame,
+                                 int timeout_ms = -1);
+
+} // namespace berth

@@ -1,0 +1,116 @@
+// The contract between the engine and berth-shim, the per-container monitor:
+// the files in a container's directory and the attach protocol.
+//
+//   shim.json   what the shim runs (written by the engine before it starts)
+//   state.json  what happened (written by the shim, atomically)
+//   shim.lock   held by a live shim: a free lock means the shim is gone
+//   attach.sock frames both ways (see Frame)
+//   container.log and container.log.N: json-file logs
+#pragma once
+
+#include "container/container_config.hpp"
+
+#include <berth/sdk/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace berth {
+
+struct LogOptions {
+  std::uint64_t max_size = 10 * 1024 * 1024; // bytes per file before rotating
+  int max_files = 3;                         // the current file included
+};
+
+sdk::Result<LogOptions> log_options(const std::map<std::string, std::string> &options);
+
+struct MonitorConfig {
+  std::string id;
+  std::filesystem::path bundle;
+  std::filesystem::path engine_root;
+  std::string plugin; // runtime plugin name
+  std::filesystem::path plugin_file;
+  nlohmann::json plugin_options = nlohmann::json::object();
+  bool tty = false;
+  bool stdin_open = false;
+  bool wait_for_attach = false; // start only once a client attached (run, start -a)
+  LogOptions log;
+  RestartPolicy restart;
+  std::vector<std::string> on_exit; // a command run after the last exit (--rm -d)
+};
+
+struct MonitorState {
+  std::string status = "created"; // created | running | restarting | exited
+  int pid = 0;
+  int exit_code = 0;
+  bool oom_killed = false;
+  std::string error;
+  std::string started_at; // RFC 3339 with nanoseconds
+  std::string finished_at;
+  int restart_count = 0;
+  int monitor_pid = 0;
+};
+
+nlohmann::json to_json(const MonitorConfig &config);
+sdk::Result<MonitorConfig> read_monitor_config(const std::filesystem::path &dir);
+sdk::Result<void> write_monitor_config(const std::filesystem::path &dir,
+                                       const MonitorConfig &config);
+nlohmann::json to_json(const MonitorState &state);
+std::optional<MonitorState> read_monitor_state(const std::filesystem::path &dir);
+sdk::Result<void> write_monitor_state(const std::filesystem::path &dir, const MonitorState &state);
+
+// True while a shim holds dir/shim.lock.
+bool monitor_alive(const std::filesystem::path &dir);
+
+// Now, as Docker prints times: 2026-11-22T16:00:00.123456789Z.
+std::string rfc3339_now();
+
+namespace monitor_files {
+inline constexpr const char *config = "shim.json";
+inline constexpr const char *state = "state.json";
+inline constexpr const char *lock = "shim.lock";
+inline constexpr const char *attach = "attach.sock";
+inline constexpr const char *console = "console.sock";
+inline constexpr const char *log = "container.log";
+inline constexpr const char *stop_requested = "stop-requested";
+} // namespace monitor_files
+
+// Attach frames: type byte, 4-byte big-endian length, payload.
+enum class Frame : std::uint8_t {
+  stdin_data = 0,  // client -> shim
+  stdout_data = 1, // shim -> client
+  stderr_data = 2,
+  exit = 3,        // shim -> client: {"exitCode":N,"oomKilled":bool}
+  stdin_close = 4, // client -> shim
+  resize = 5,      // client -> shim: {"rows":R,"cols":C}
+  signal = 6,      // client -> shim: {"signal":N}
+  hello = 7,       // client -> shim first: {"stdin":bool,"output":bool}
+};
+
+std::string encode_frame(Frame type, const std::string &payload);
+
+// Accumulates bytes and yields whole frames.
+class FrameReader {
+public:
+  void feed(const char *data, std::size_t size) { buffer_.append(data, size); }
+  // The next whole frame, if one has arrived.
+  std::optional<std::pair<Frame, std::string>> next();
+
+private:
+  std::string buffer_;
+};
+
+// Writes all of data, retrying on EINTR; false on any other failure.
+bool write_all(int fd, const std::string &data);
+
+// Connects to dir/attach.sock (a path longer than sun_path is fine).
+sdk::Result<int> connect_attach(const std::filesystem::path &dir);
+// Binds and listens on dir/attach.sock.
+sdk::Result<int> listen_attach(const std::filesystem::path &dir);
+
+} // namespace berth

@@ -1,0 +1,67 @@
+#include "util/in_root.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <sstream>
+
+namespace berth {
+
+int open_in_root(int root, const std::string &path, int flags, mode_t mode) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags) | O_CLOEXEC;
+  how.mode = mode;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const auto first = path.find_first_not_of('/');
+  const auto relative = first == std::string::npos ? std::string(".") : path.substr(first);
+  return static_cast<int>(::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how));
+}
+
+sdk::Result<void> make_directories_in_root(const std::filesystem::path &root,
+                                           const std::string &path) {
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) {
+    return sdk::errno_error("open", root.string());
+  }
+  std::string prefix = "/";
+  std::stringstream parts(path);
+  std::string part;
+  while (std::getline(parts, part, '/')) {
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    UniqueFd parent(open_in_root(root_fd.get(), prefix, O_PATH | O_DIRECTORY));
+    if (parent.get() < 0) {
+      return sdk::errno_error("open", root.string() + prefix);
+    }
+    if (::mkdirat(parent.get(), part.c_str(), 0755) < 0 && errno != EEXIST) {
+      return sdk::errno_error("mkdir", root.string() + prefix + part);
+    }
+    prefix += part + "/";
+  }
+  return {};
+}
+
+std::optional<std::string> read_file_in_root(const std::filesystem::path &root,
+                                             const std::string &path) {
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) {
+    return std::nullopt;
+  }
+  UniqueFd file(open_in_root(root_fd.get(), path, O_RDONLY));
+  if (file.get() < 0) {
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[8192];
+  ssize_t n = 0;
+  while ((n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+} // namespace berth
