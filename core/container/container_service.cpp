@@ -587,7 +587,9 @@ sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &rec
   monitor.wait_for_attach = attach;
   monitor.log = *logs;
   monitor.restart = record.config.restart;
-  if (record.config.auto_remove && !env_.remove_command.empty()) {
+  // An attached `run --rm` removes the container itself once it has the
+  // exit code; only a detached one leaves the removal to the monitor.
+  if (record.config.auto_remove && !attach && !env_.remove_command.empty()) {
     monitor.on_exit = env_.remove_command;
     monitor.on_exit.push_back(record.id);
   }

@@ -1,6 +1,10 @@
 #include "common/seccomp.hpp"
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -395,6 +399,82 @@ sdk::Result<void> load_seccomp(const nlohmann::json &seccomp) noexcept {
   } catch (const std::exception &e) {
     return unexpected(e);
   }
+}
+
+namespace {
+
+unsigned int filter_flags(const json &seccomp) {
+  unsigned int flags = 0;
+  const auto found = seccomp.find("flags");
+  if (found == seccomp.end() || !found->is_array()) {
+    return flags;
+  }
+  for (const auto &flag : *found) {
+    const auto name = flag.is_string() ? flag.get<std::string>() : std::string{};
+    if (name == "SECCOMP_FILTER_FLAG_TSYNC") {
+      flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    } else if (name == "SECCOMP_FILTER_FLAG_LOG") {
+      flags |= SECCOMP_FILTER_FLAG_LOG;
+    } else if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") {
+      flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    }
+  }
+  return flags;
+}
+
+} // namespace
+
+sdk::Result<SeccompProgram> compile_seccomp(const nlohmann::json &seccomp) noexcept {
+  try {
+    auto filter = build_filter(seccomp);
+    if (!filter) {
+      return std::move(filter).error();
+    }
+    SeccompProgram program;
+    if (!*filter) {
+      return program;
+    }
+    // libseccomp writes the program to an fd; a memfd keeps it in memory.
+    const int fd = ::memfd_create("berth-seccomp", MFD_CLOEXEC);
+    if (fd < 0) {
+      return sdk::errno_error("memfd_create", kContext);
+    }
+    const int rc = seccomp_export_bpf(filter->get(), fd);
+    const auto size = ::lseek(fd, 0, SEEK_END);
+    if (rc < 0 || size < 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) {
+      ::close(fd);
+      return libseccomp_error("seccomp_export_bpf", "compiling the filter", rc < 0 ? rc : -EIO);
+    }
+    program.instructions.resize(static_cast<std::size_t>(size) / sizeof(sock_filter));
+    const auto read = ::pread(fd, program.instructions.data(), static_cast<std::size_t>(size), 0);
+    ::close(fd);
+    if (read != size) {
+      return sdk::errno_error("read", "compiled seccomp filter");
+    }
+    program.flags = filter_flags(seccomp);
+    return program;
+  } catch (const std::exception &e) {
+    return unexpected(e);
+  }
+}
+
+sdk::Result<void> install_seccomp(const SeccompProgram &program) noexcept {
+  if (program.instructions.empty()) {
+    return {};
+  }
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(program.instructions.size());
+  prog.filter = const_cast<sock_filter *>(program.instructions.data());
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, program.flags, &prog) < 0) {
+    if (errno == EACCES) {
+      return sdk::make_error(sdk::Errc::permission,
+                             "seccomp: Permission denied; a filter needs no_new_privs "
+                             "(process.noNewPrivileges) or CAP_SYS_ADMIN",
+                             kContext);
+    }
+    return sdk::errno_error("seccomp", kContext);
+  }
+  return {};
 }
 
 } // namespace berth::runtime

@@ -18,6 +18,10 @@
 
 #include <berth/sdk/result.hpp>
 
+#include <linux/filter.h>
+
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 namespace berth::runtime {
@@ -34,5 +38,18 @@ sdk::Result<void> check_seccomp(const nlohmann::json &seccomp) noexcept;
 // nothing after it does, so the filter cannot break its own clean-up. null
 // installs nothing. Errors are values, never exceptions.
 sdk::Result<void> load_seccomp(const nlohmann::json &seccomp) noexcept;
+
+// A filter compiled to BPF: building one from a Docker-sized profile costs
+// milliseconds, so a backend compiles once (and may cache the result) and
+// the container's process only installs it.
+struct SeccompProgram {
+  std::vector<sock_filter> instructions; // empty: no filter
+  unsigned int flags = 0;                // SECCOMP_FILTER_FLAG_*
+};
+
+sdk::Result<SeccompProgram> compile_seccomp(const nlohmann::json &seccomp) noexcept;
+// Installs program on the calling thread with the seccomp(2) call; nothing
+// allocates. Same permission rule as load_seccomp.
+sdk::Result<void> install_seccomp(const SeccompProgram &program) noexcept;
 
 } // namespace berth::runtime

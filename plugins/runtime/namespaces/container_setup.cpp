@@ -500,11 +500,6 @@ void apply_rlimits(const ProcessPlan &plan, const ChildChannels &channels) {
   }
 }
 
-bool has_capabilities(const ProcessPlan &plan) {
-  const auto &c = plan.capabilities;
-  return !c.bounding.empty() || !c.effective.empty() || !c.permitted.empty();
-}
-
 void drop_bounding(const CapabilityPlan &caps, const ChildChannels &channels) {
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
     if (std::find(caps.bounding.begin(), caps.bounding.end(), cap) == caps.bounding.end()) {
@@ -546,12 +541,12 @@ void switch_user(const ProcessPlan &plan, const ChildChannels &channels) {
 // the capabilities are still whole.
 void apply_identity(const ProcessPlan &plan, const ChildChannels &channels) {
   apply_rlimits(plan, channels);
-  if (!plan.no_new_privileges && !plan.seccomp.is_null()) {
-    if (auto loaded = load_seccomp(plan.seccomp); !loaded.ok()) {
+  if (!plan.no_new_privileges) {
+    if (auto loaded = install_seccomp(plan.seccomp_program); !loaded.ok()) {
       fail(channels, {'I', loaded.error().describe()});
     }
   }
-  const bool caps = has_capabilities(plan);
+  const bool caps = plan.set_capabilities;
   if (caps) {
     drop_bounding(plan.capabilities, channels);
     CHECK_SYS(::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "keep capabilities");
@@ -579,8 +574,8 @@ std::vector<char *> c_strings(const std::vector<std::string> &strings) {
 
 [[noreturn]] void exec_program(const ProcessPlan &plan, const std::string &path,
                                const ChildChannels &channels) {
-  if (plan.no_new_privileges && !plan.seccomp.is_null()) {
-    if (auto loaded = load_seccomp(plan.seccomp); !loaded.ok()) {
+  if (plan.no_new_privileges) {
+    if (auto loaded = install_seccomp(plan.seccomp_program); !loaded.ok()) {
       fail(channels, {'I', loaded.error().describe()});
     }
   }

@@ -3,6 +3,8 @@
 // half way through setting up a container.
 #pragma once
 
+#include "common/seccomp.hpp"
+
 #include <berth/sdk/result.hpp>
 
 #include <sys/types.h>
@@ -59,11 +61,13 @@ struct ProcessPlan {
   gid_t gid = 0;
   std::vector<gid_t> groups;
   CapabilityPlan capabilities;
+  bool set_capabilities = false; // the spec names them (all empty means none at all)
   std::vector<RlimitPlan> rlimits;
   bool no_new_privileges = false;
   bool terminal = false;
   std::optional<int> oom_score_adj;
-  nlohmann::json seccomp; // linux.seccomp, or null for none
+  nlohmann::json seccomp;         // linux.seccomp, or null for none
+  SeccompProgram seccomp_program; // compiled by the backend before the fork
 };
 
 struct InitPlan {

@@ -294,6 +294,60 @@ sdk::Result<std::unique_ptr<NativeBackend>> NativeBackend::create(sdk::HostServi
   return std::make_unique<NativeBackend>(dir.value() / "containers");
 }
 
+namespace {
+
+std::optional<SeccompProgram> read_program(const fs::path &file) {
+  std::ifstream in(file, std::ios::binary);
+  SeccompProgram program;
+  if (!in.read(reinterpret_cast<char *>(&program.flags), sizeof program.flags)) {
+    return std::nullopt;
+  }
+  sock_filter instruction{};
+  while (in.read(reinterpret_cast<char *>(&instruction), sizeof instruction)) {
+    program.instructions.push_back(instruction);
+  }
+  if (program.instructions.empty()) {
+    return std::nullopt;
+  }
+  return program;
+}
+
+void write_program(const fs::path &file, const SeccompProgram &program) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  const auto temporary = fs::path(file.string() + "." + std::to_string(::getpid()));
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char *>(&program.flags), sizeof program.flags);
+    out.write(reinterpret_cast<const char *>(program.instructions.data()),
+              static_cast<std::streamsize>(program.instructions.size() * sizeof(sock_filter)));
+  }
+  fs::rename(temporary, file, ec);
+}
+
+} // namespace
+
+sdk::Result<void> NativeBackend::compile_seccomp_cached(ProcessPlan &plan) const {
+  if (plan.seccomp.is_null()) {
+    return {};
+  }
+  const auto text = plan.seccomp.dump();
+  const auto file =
+      root_.parent_path() / "seccomp" /
+      (std::to_string(std::hash<std::string>{}(text)) + "-" + std::to_string(text.size()) + ".bpf");
+  if (auto cached = read_program(file)) {
+    plan.seccomp_program = std::move(*cached);
+    return {};
+  }
+  auto compiled = compile_seccomp(plan.seccomp);
+  if (!compiled.ok()) {
+    return std::move(compiled).error();
+  }
+  plan.seccomp_program = std::move(compiled).value();
+  write_program(file, plan.seccomp_program);
+  return {};
+}
+
 sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
                                                        const std::string &bundle,
                                                        const nlohmann::json &spec,
@@ -305,6 +359,9 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
     auto plan = make_init_plan(spec, bundle);
     if (!plan.ok()) {
       return std::move(plan).error();
+    }
+    if (auto compiled = compile_seccomp_cached(plan->process); !compiled.ok()) {
+      return std::move(compiled).error();
     }
     const auto home = dir(id);
     if (fs::exists(home / "state.json")) {
@@ -319,7 +376,9 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
     const auto cgroup = std::move(made).value();
     auto launched = [&]() -> sdk::Result<int> {
       const auto fifo_path = home / "exec.fifo";
-      if (::mkfifo(fifo_path.c_str(), 0600) < 0) {
+      // The init opens it after switching to the container's user; the
+      // state directory (under the engine's root-only root) guards it.
+      if (::mkfifo(fifo_path.c_str(), 0622) < 0 || ::chmod(fifo_path.c_str(), 0622) < 0) {
         return sdk::errno_error("mkfifo", fifo_path.string());
       }
       Fd fifo(::open(fifo_path.c_str(), O_PATH | O_CLOEXEC));
@@ -516,6 +575,9 @@ sdk::Result<int> NativeBackend::exec(const std::string &id, const nlohmann::json
       return std::move(plan).error();
     }
     plan->seccomp = record->seccomp;
+    if (auto compiled = compile_seccomp_cached(*plan); !compiled.ok()) {
+      return std::move(compiled).error();
+    }
     auto namespaces = open_namespaces(record->pid);
     auto report = make_pipe();
     auto go = make_pipe();

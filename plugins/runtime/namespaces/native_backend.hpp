@@ -6,6 +6,8 @@
 // design: start() may come from another process than create()).
 #pragma once
 
+#include "namespaces/launch_plan.hpp"
+
 #include <berth/sdk/runtime.hpp>
 
 #include <filesystem>
@@ -35,6 +37,9 @@ public:
 
 private:
   [[nodiscard]] std::filesystem::path dir(const std::string &id) const { return root_ / id; }
+  // Compiled once per distinct profile and kept on disk: compiling Docker's
+  // profile takes longer than the rest of a container's start.
+  sdk::Result<void> compile_seccomp_cached(ProcessPlan &plan) const;
 
   std::filesystem::path root_;
 };

@@ -252,7 +252,7 @@ bool takes_value(const po::options_description &options, const std::string &name
 // True when the word after a short cluster such as "-it" or "-e" is its value.
 bool cluster_wants_next(const po::options_description &options, const std::string &cluster) {
   for (std::size_t i = 1; i < cluster.size(); ++i) {
-    if (takes_value(options, cluster.substr(i, 1))) {
+    if (takes_value(options, "-" + cluster.substr(i, 1))) {
       return i + 1 == cluster.size(); // "-m32m" carries its value
     }
   }
