@@ -29,6 +29,8 @@ demo: build
 	$(BUILD)/bin/berth plugins ls
 	@echo
 	@./scripts/demo-images.sh $(BUILD)/bin/berth
+	@echo
+	@./scripts/demo-containers.sh $(BUILD)/bin/berth
 
 bench: build
 	$(BUILD)/benchmarks/berth_benchmarks

@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
 cp /bin/busybox "$work/rootfs/bin/busybox"
-for tool in sh ls cat echo httpd; do ln -s busybox "$work/rootfs/bin/$tool"; done
+for tool in $(/bin/busybox --list | grep -vx busybox); do ln -s busybox "$work/rootfs/bin/$tool"; done
 echo "root:x:0:0:root:/root:/bin/sh" > "$work/rootfs/etc/passwd"
 tar -C "$work/rootfs" -czf "$work/busybox.tar.gz" .
 

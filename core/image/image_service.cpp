@@ -801,7 +801,9 @@ sdk::Result<ContainerRootfs> ImageService::prepare_container(
     const std::string &reference, const std::string &key,
     const std::function<sdk::Result<void>(const std::string &image_id)> &record) {
   try {
-    const auto held = lock();
+    // Only the lock: a container's snapshot is active, which garbage
+    // collection never touches, and GC's walk would cost every start.
+    const FileLock held(root_ / "store.lock");
     auto found = image_and_config(reference);
     if (!found.ok()) {
       return std::move(found).error();
@@ -829,7 +831,7 @@ sdk::Result<std::vector<sdk::Mount>> ImageService::container_mounts(const std::s
 
 sdk::Result<void> ImageService::remove_container(const std::string &key) {
   try {
-    const auto held = lock();
+    const FileLock held(root_ / "store.lock");
     auto removed = layers_->driver().remove(key);
     if (!removed.ok() && removed.error().code != sdk::Errc::not_found) {
       return removed;

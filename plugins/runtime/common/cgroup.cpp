@@ -345,8 +345,12 @@ bool Cgroup::unified_only() const noexcept {
   return hierarchies().unified_has_controllers;
 }
 
-sdk::Result<void> Cgroup::add(int pid) const {
+sdk::Result<void> Cgroup::add(int pid, bool in_unified_already) const {
+  const auto &h = hierarchies();
   for (const auto &dir : directories(path_)) {
+    if (in_unified_already && !h.unified.empty() && dir.string().starts_with(h.unified + "/")) {
+      continue;
+    }
     if (auto done = write_file(dir / "cgroup.procs", std::to_string(pid)); !done.ok()) {
       return done;
     }

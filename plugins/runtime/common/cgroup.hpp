@@ -51,8 +51,11 @@ public:
   // True when open_unified() covers every hierarchy (a pure v2 host), so
   // add() is not needed after CLONE_INTO_CGROUP.
   [[nodiscard]] bool unified_only() const noexcept;
-  // Moves pid into the cgroup in every hierarchy.
-  sdk::Result<void> add(int pid) const;
+  // Moves pid into the cgroup in every hierarchy; in the v1 ones only when
+  // CLONE_INTO_CGROUP already placed it in the unified one. On v1 each move
+  // waits for an RCU grace period (about 10 ms here): the one cost of a
+  // start that v2 does not have.
+  sdk::Result<void> add(int pid, bool in_unified_already = false) const;
 
   [[nodiscard]] sdk::Result<sdk::ContainerStats> stats() const;
   // The kernel's OOM killer has killed a process in this cgroup.

@@ -163,7 +163,12 @@ sdk::Result<Fd> connect_console(const std::string &path) {
 
 // clone3 with the new namespaces, straight into the unified cgroup when
 // there is one (no window in the parent's cgroup, no migration cost).
-sdk::Result<int> clone_into(int flags, int cgroup_fd) {
+struct Cloned {
+  int pid = 0;
+  bool in_cgroup = false; // CLONE_INTO_CGROUP took
+};
+
+sdk::Result<Cloned> clone_into(int flags, int cgroup_fd) {
   clone_args args{};
   args.flags = static_cast<std::uint64_t>(flags);
   args.exit_signal = SIGCHLD;
@@ -180,7 +185,7 @@ sdk::Result<int> clone_into(int flags, int cgroup_fd) {
   if (pid < 0) {
     return sdk::errno_error("clone3", "new namespaces");
   }
-  return static_cast<int>(pid);
+  return Cloned{static_cast<int>(pid), (args.flags & CLONE_INTO_CGROUP) != 0};
 }
 
 void reap(int pid) {
@@ -398,16 +403,19 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       auto channels = channels_for(io, *report, *go, console.get());
       channels.exec_fifo = fifo.get();
       Fd cgroup_fd(cgroup.open_unified());
-      auto pid = clone_into(plan->clone_flags, cgroup_fd.get());
-      if (!pid.ok()) {
-        return pid;
+      auto cloned = clone_into(plan->clone_flags, cgroup_fd.get());
+      if (!cloned.ok()) {
+        return std::move(cloned).error();
       }
-      if (*pid == 0) {
+      if (cloned->pid == 0) {
         run_container_init(*plan, channels);
       }
+      const auto pid = &cloned->pid;
       report->write.reset();
       go->read.reset();
-      auto placed = cgroup.unified_only() ? sdk::Result<void>() : cgroup.add(*pid);
+      auto placed = cgroup.unified_only() && cloned->in_cgroup
+                        ? sdk::Result<void>()
+                        : cgroup.add(*pid, cloned->in_cgroup);
       if (placed.ok()) {
         (void)!::write(go->write.get(), "g", 1);
       }
@@ -418,7 +426,7 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
         reap(*pid);
         return placed.ok() ? std::move(outcome).error() : std::move(placed).error();
       }
-      return pid;
+      return *pid;
     }();
     if (!launched.ok()) {
       (void)cgroup.destroy();
