@@ -208,12 +208,14 @@ TEST(Cli, InfoShowsDriversAndHostFacts) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto info = nlohmann::json::parse(result.out);
   EXPECT_EQ(info["drivers"]["storage"], "overlay2");
-  EXPECT_TRUE(info["drivers"]["runtime"].is_null());
+  EXPECT_EQ(info["drivers"]["runtime"], "namespaces");
+  EXPECT_TRUE(info["drivers"]["network"].is_null());
   EXPECT_FALSE(info["host"]["kernel"].get<std::string>().empty());
   EXPECT_GT(info["host"]["cpus"].get<int>(), 0);
   EXPECT_TRUE(info["host"]["cgroup"].get<std::string>().rfind('v', 0) == 0);
   auto table = run_berth({"info"});
-  EXPECT_NE(table.out.find("runtime:     (not configured)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("runtime:     namespaces"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("network:     (not configured)"), std::string::npos) << table.out;
 }
 
 TEST(Cli, PluginsLsShowsLoadedSkippedAndRefusedWithReasons) {
