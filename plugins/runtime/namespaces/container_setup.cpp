@@ -529,10 +529,15 @@ void set_capabilities(const CapabilityPlan &caps, const ChildChannels &channels)
   }
 }
 
+// Raw system calls: glibc's wrappers broadcast the change to every thread
+// it believes the process has, and a child of a raw clone3 from a threaded
+// caller would wait for ever for threads that only exist in the parent.
 void switch_user(const ProcessPlan &plan, const ChildChannels &channels) {
-  CHECK_SYS(::setgroups(plan.groups.size(), plan.groups.data()), "setgroups");
-  CHECK_SYS(::setresgid(plan.gid, plan.gid, plan.gid), "setgid " + std::to_string(plan.gid));
-  CHECK_SYS(::setresuid(plan.uid, plan.uid, plan.uid), "setuid " + std::to_string(plan.uid));
+  CHECK_SYS(::syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()), "setgroups");
+  CHECK_SYS(::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid),
+            "setgid " + std::to_string(plan.gid));
+  CHECK_SYS(::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid),
+            "setuid " + std::to_string(plan.uid));
 }
 
 // Order matters: the bounding set needs CAP_SETPCAP, so it shrinks first;
