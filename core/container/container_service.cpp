@@ -790,10 +790,12 @@ sdk::Result<void> ContainerService::restart(const std::string &reference, int ti
   if (!current.ok()) {
     return std::move(current).error();
   }
-  UniqueFd lock(
-      ::open((dir(current->record.id) / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
-  if (lock.get() >= 0) {
-    ::flock(lock.get(), LOCK_EX);
+  {
+    UniqueFd lock(
+        ::open((dir(current->record.id) / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
+    if (lock.get() >= 0) {
+      ::flock(lock.get(), LOCK_EX); // and let go before the new monitor wants it
+    }
   }
   auto started = start(reference, false);
   if (!started.ok()) {
@@ -883,6 +885,42 @@ sdk::Result<int> ContainerService::wait(const std::string &reference) {
   return current->state.exit_code;
 }
 
+// Docker's Mounts: the volumes and binds the user asked for, read back from
+// the spec so that image VOLUMEs appear with their destinations too.
+json ContainerService::mounts_json(const ContainerRecord &record, const json &spec) const {
+  json mounts = json::array();
+  if (!spec.is_object()) {
+    return mounts;
+  }
+  const auto volumes_dir = (env_.root / "volumes").string() + "/";
+  for (const auto &m : spec.value("mounts", json::array())) {
+    const auto source = m.value("source", std::string{});
+    const auto options = m.value("options", std::vector<std::string>{});
+    const bool rw = std::find(options.begin(), options.end(), "ro") == options.end();
+    const auto destination = m.value("destination", std::string{});
+    if (source.starts_with(volumes_dir)) {
+      const auto name = source.substr(volumes_dir.size(),
+                                      source.find('/', volumes_dir.size()) - volumes_dir.size());
+      const auto &anonymous = record.anonymous_volumes;
+      mounts.push_back(
+          {{"Type", "volume"},
+           {"Name", name},
+           {"Source", source},
+           {"Destination", destination},
+           {"RW", rw},
+           {"Anonymous", std::find(anonymous.begin(), anonymous.end(), name) != anonymous.end()}});
+      continue;
+    }
+    for (const auto &v : record.config.volumes) {
+      if (v.kind == VolumeMount::Kind::bind && v.source == source && v.target == destination) {
+        mounts.push_back(
+            {{"Type", "bind"}, {"Source", source}, {"Destination", destination}, {"RW", rw}});
+      }
+    }
+  }
+  return mounts;
+}
+
 sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &reference) {
   auto current = view(reference);
   if (!current.ok()) {
@@ -899,16 +937,7 @@ sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &referen
   }
   const auto args = spec.is_object() ? spec["process"].value("args", std::vector<std::string>{})
                                      : std::vector<std::string>{};
-  json mounts = json::array();
-  for (const auto &v : c.volumes) {
-    mounts.push_back({{"Type", v.kind == VolumeMount::Kind::bind ? "bind" : "volume"},
-                      {"Source", v.source},
-                      {"Destination", v.target},
-                      {"RW", !v.read_only}});
-  }
-  for (const auto &name : r.anonymous_volumes) {
-    mounts.push_back({{"Type", "volume"}, {"Name", name}, {"Anonymous", true}});
-  }
+  const auto mounts = mounts_json(r, spec);
   json ulimits = json::array();
   for (const auto &u : c.ulimits) {
     ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});

@@ -134,6 +134,8 @@ private:
   sdk::Result<UniqueFd> attach_for_control(const ContainerRecord &record);
   sdk::Result<void> stop_record(const ContainerRecord &record, int timeout_seconds, int signal);
   sdk::Result<void> remove_record(const ContainerRecord &record, bool volumes);
+  [[nodiscard]] nlohmann::json mounts_json(const ContainerRecord &record,
+                                           const nlohmann::json &spec) const;
 
   ContainerEnvironment env_;
   ImageService &images_;

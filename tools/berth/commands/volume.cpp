@@ -77,6 +77,7 @@ int run_ls(Context &context, const strings &args) {
 
 int run_inspect(Context &context, const strings &args) {
   po::options_description options("Inspect options");
+  add_format_option(options); // JSON is the only output; accepted for scripts that ask
   auto parsed = parse_command(context, args, "volume inspect VOLUME...", "Show volumes as JSON.",
                               options, {"volume..."});
   if (parsed.help_shown) {

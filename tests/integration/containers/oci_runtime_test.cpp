@@ -1,0 +1,144 @@
+// --runtime runc and --runtime crun (the oci backend) run the same image
+// with the same exit codes as the native backend.
+#include "container_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <thread>
+
+namespace berth::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool installed(const std::string &name) {
+  for (const char *dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin"}) {
+    if (::access((std::filesystem::path(dir) / name).c_str(), X_OK) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool hugetlb_on_v1() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string line;
+  while (std::getline(mounts, line)) {
+    if (line.find(" cgroup ") != std::string::npos && line.find("hugetlb") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int hugetlb_cgroup_count() {
+  std::ifstream cgroups("/proc/cgroups");
+  cgroups.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  std::string name;
+  int hierarchy = 0, count = 0, enabled = 0;
+  while (cgroups >> name >> hierarchy >> count >> enabled) {
+    if (name == "hugetlb") {
+      return count;
+    }
+  }
+  return 1;
+}
+
+class ContainerOciRuntime : public ContainerTest {
+protected:
+  void TearDown() override {
+    ContainerTest::TearDown();
+    if (mounted_hugetlb_) {
+      // crun removes each container's cgroup but not their parent.
+      ::rmdir("/sys/fs/cgroup/hugetlb/berth");
+      // The kernel gives hugetlb back to v2 only if the hierarchy has no
+      // cgroups left at umount, and rmdir frees a cgroup asynchronously.
+      (void)eventually([this] { return hugetlb_cgroup_count() <= hugetlb_cgroups_before_; }, 5s);
+      ::umount2("/sys/fs/cgroup/hugetlb", MNT_DETACH);
+    }
+    if (made_hugetlb_dir_) {
+      ::rmdir("/sys/fs/cgroup/hugetlb");
+    }
+  }
+
+  // crun 1.8 refuses a hybrid host unless hugetlb is on a v1 hierarchy;
+  // bound here, in this test's private mount namespace only.
+  std::optional<std::string> bind_hugetlb() {
+    if (hugetlb_on_v1()) {
+      return std::nullopt;
+    }
+    if (!std::filesystem::exists("/sys/fs/cgroup/hugetlb")) {
+      if (::mkdir("/sys/fs/cgroup/hugetlb", 0755) != 0) {
+        return std::string("cannot mkdir /sys/fs/cgroup/hugetlb: ") + std::strerror(errno);
+      }
+      made_hugetlb_dir_ = true;
+    }
+    if (::mount("cgroup", "/sys/fs/cgroup/hugetlb", "cgroup", 0, "hugetlb") != 0) {
+      return std::string("cannot mount the hugetlb cgroup hierarchy: ") + std::strerror(errno);
+    }
+    mounted_hugetlb_ = true;
+    hugetlb_cgroups_before_ = hugetlb_cgroup_count();
+    return std::nullopt;
+  }
+
+  // What the native backend does, through runtime.
+  void expect_runs_like_native(const std::string &runtime) {
+    const auto hi = berth({"run", "--rm", "--runtime", runtime, kImage, "echo", "hi"});
+    EXPECT_EQ(hi.exit_code, 0) << hi.err;
+    EXPECT_EQ(hi.out, "hi\n");
+    EXPECT_EQ(hi.err, "");
+    EXPECT_EQ(berth({"run", "--rm", "--runtime", runtime, kImage, "sh", "-c", "exit 3"}).exit_code,
+              3);
+    const auto missing = berth({"run", "--rm", "--runtime", runtime, kImage, "no-such-command"});
+    EXPECT_EQ(missing.exit_code, 127) << missing.err;
+    EXPECT_EQ(lines(missing.err).size(), 1U) << missing.err;
+    const auto pid_one =
+        berth({"run", "--rm", "--runtime", runtime, kImage, "sh", "-c", "echo $$"});
+    EXPECT_EQ(pid_one.out, "1\n") << pid_one.err;
+
+    const auto id = run_detached({"--runtime", runtime, kImage, "sleep", "1000"});
+    EXPECT_EQ(inspect(id)["HostConfig"]["Runtime"], runtime);
+    const auto exec = berth({"exec", id, "sh", "-c", "hostname; exit 4"});
+    EXPECT_EQ(exec.exit_code, 4) << exec.err;
+    EXPECT_EQ(exec.out, id.substr(0, 12) + "\n");
+    const auto removed = berth({"rm", "-f", id});
+    EXPECT_EQ(removed.exit_code, 0) << removed.err;
+    EXPECT_TRUE(cgroup_dirs(id).empty());
+  }
+
+private:
+  bool mounted_hugetlb_ = false;
+  bool made_hugetlb_dir_ = false;
+  int hugetlb_cgroups_before_ = 1; // what others left in the hierarchy
+};
+
+TEST_F(ContainerOciRuntime, RuncRunsLikeTheNativeBackend) {
+  if (!installed("runc")) {
+    GTEST_SKIP() << "runc is not installed";
+  }
+  expect_runs_like_native("runc");
+}
+
+TEST_F(ContainerOciRuntime, CrunRunsLikeTheNativeBackend) {
+  if (!installed("crun")) {
+    GTEST_SKIP() << "crun is not installed";
+  }
+  if (auto reason = bind_hugetlb()) {
+    GTEST_SKIP() << *reason;
+  }
+  const auto probe = berth({"run", "--rm", "--runtime", "crun", kImage, "true"});
+  if (probe.exit_code != 0 && probe.err.find("hybrid") != std::string::npos) {
+    GTEST_SKIP() << "crun refuses this host even with hugetlb on v1: " << probe.err;
+  }
+  ASSERT_EQ(probe.exit_code, 0) << probe.err;
+  expect_runs_like_native("crun");
+}
+
+} // namespace
+} // namespace berth::testing
