@@ -6,6 +6,7 @@
 #include <berth/sdk/mount.hpp>
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -231,10 +232,12 @@ sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &di
     if (::fork() != 0) {
       ::_exit(0);
     }
-    const int null = ::open("/dev/null", O_RDWR);
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3; ++fd) {
       ::dup2(null, fd);
     }
+    // The monitor inherits nothing of ours but the ready pipe.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::fcntl(write_end.get(), F_SETFD, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -259,24 +262,7 @@ sdk::Result<UniqueFd> receive_master(int listener) {
   if (connection.get() < 0) {
     return sdk::errno_error("accept", "console socket");
   }
-  char byte = 0;
-  iovec io{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &io;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  if (::recvmsg(connection.get(), &message, MSG_CMSG_CLOEXEC) < 0) {
-    return sdk::errno_error("recvmsg", "console socket");
-  }
-  cmsghdr *header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_type != SCM_RIGHTS) {
-    return sdk::make_error(sdk::Errc::io, "the runtime sent no terminal", "console socket");
-  }
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-  return UniqueFd(fd);
+  return receive_fd(connection.get());
 }
 
 } // namespace
@@ -520,10 +506,7 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
       }
       if (!record.anonymous_volumes.empty()) {
         // The record was inserted before the volumes existed; note them now.
-        store_->remove(record.id);
-        if (auto again = store_->insert(record); !again.ok()) {
-          return again;
-        }
+        store_->set_anonymous_volumes(record.id, record.anonymous_volumes);
       }
       return prepare_bundle(record, *rootfs, *mounts);
     }();
@@ -1055,8 +1038,11 @@ sdk::Result<ExecHandle> ContainerService::exec(const std::string &reference,
       return sdk::make_error(sdk::Errc::invalid_argument,
                              "container " + record.name + " is not running; start it first");
     }
-    std::ifstream in(dir(record.id) / "config.json");
-    const auto spec = json::parse(in);
+    json spec;
+    {
+      std::ifstream in(dir(record.id) / "config.json");
+      spec = json::parse(in);
+    }
     auto process = exec_process(spec, request, dir(record.id) / "rootfs");
     if (!process.ok()) {
       return std::move(process).error();

@@ -39,7 +39,7 @@ struct ContainerEnvironment {
   std::function<sdk::Result<RuntimeBackendInfo>(const std::string &)> runtime_info;
   std::function<sdk::Result<std::shared_ptr<sdk::IsolationBackend>>(const RuntimeBackendInfo &)>
       make_runtime;
-  // argv of `berth rm -f ID` for this engine (--rm with -d), ID appended.
+  // argv of `berth rm -f -v ID` for this engine (--rm with -d), ID appended.
   std::vector<std::string> remove_command;
 };
 

@@ -45,6 +45,16 @@ void ContainerStore::remove(const std::string &id) {
   transaction.commit();
 }
 
+void ContainerStore::set_anonymous_volumes(const std::string &id,
+                                           const std::vector<std::string> &volumes) {
+  Transaction transaction(db_);
+  db_.prepare("UPDATE containers SET anonymous_volumes = ? WHERE id = ?")
+      .bind(1, nlohmann::json(volumes).dump())
+      .bind(2, id)
+      .run();
+  transaction.commit();
+}
+
 ContainerRecord ContainerStore::read(Statement &row) {
   ContainerRecord record;
   record.id = row.text(0);

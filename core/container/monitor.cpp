@@ -233,6 +233,27 @@ bool write_all(int fd, const std::string &data) {
   return true;
 }
 
+sdk::Result<UniqueFd> receive_fd(int sock) {
+  char byte = 0;
+  iovec io{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &io;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  if (::recvmsg(sock, &message, MSG_CMSG_CLOEXEC) < 0) {
+    return sdk::errno_error("recvmsg", "console socket");
+  }
+  cmsghdr *header = CMSG_FIRSTHDR(&message);
+  if (header == nullptr || header->cmsg_type != SCM_RIGHTS) {
+    return sdk::make_error(sdk::Errc::io, "the runtime sent no terminal", "console socket");
+  }
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+  return UniqueFd(fd);
+}
+
 sdk::Result<int> connect_attach(const fs::path &dir) {
   UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0) {

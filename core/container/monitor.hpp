@@ -9,6 +9,7 @@
 #pragma once
 
 #include "container/container_config.hpp"
+#include "util/fd.hpp"
 
 #include <berth/sdk/result.hpp>
 
@@ -107,6 +108,9 @@ private:
 
 // Writes all of data, retrying on EINTR; false on any other failure.
 bool write_all(int fd, const std::string &data);
+
+// Receives one fd sent with SCM_RIGHTS (a console socket's pty master).
+sdk::Result<UniqueFd> receive_fd(int sock);
 
 // Connects to dir/attach.sock (a path longer than sun_path is fine).
 sdk::Result<int> connect_attach(const std::filesystem::path &dir);

@@ -170,7 +170,7 @@ json mount(const std::string &destination, const std::string &type, const std::s
   return {{"destination", destination}, {"type", type}, {"source", source}, {"options", options}};
 }
 
-json default_mounts(bool host_network) {
+json default_mounts() {
   json mounts = json::array();
   mounts.push_back(mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
   mounts.push_back(
@@ -181,18 +181,16 @@ json default_mounts(bool host_network) {
   mounts.push_back(
       mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
   mounts.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
-  // sysfs belongs to a network namespace: a container sharing the host's
-  // gets a read-only bind of the host's /sys instead.
-  mounts.push_back(host_network
-                       ? mount("/sys", "bind", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"})
-                       : mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+  // A fresh sysfs even with the host's network (as runc does): a bind of the
+  // host's /sys would carry its submounts (debugfs, tracefs) writable.
+  mounts.push_back(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
   mounts.push_back(
       mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}));
   return mounts;
 }
 
 json user_mounts(const SpecInputs &in) {
-  json mounts = default_mounts(in.config.network == "host");
+  json mounts = default_mounts();
   for (const auto &[file, target] :
        {std::pair{in.resolv_file, "/etc/resolv.conf"}, std::pair{in.hostname_file, "/etc/hostname"},
         std::pair{in.hosts_file, "/etc/hosts"}}) {
@@ -217,8 +215,29 @@ json user_mounts(const SpecInputs &in) {
   return mounts;
 }
 
+// Docker's device rules: nothing but the nodes /dev holds (and mknod of
+// any, which is harmless when opening is refused). Without them a root
+// process with CAP_MKNOD could open the host's disks.
+json device_rules() {
+  auto rule = [](const char *type, int major, int minor) {
+    json r = {{"allow", true}, {"type", type}, {"major", major}, {"access", "rwm"}};
+    if (minor >= 0) {
+      r["minor"] = minor;
+    }
+    return r;
+  };
+  json rules = json::array({{{"allow", false}, {"access", "rwm"}},
+                            {{"allow", true}, {"type", "c"}, {"access", "m"}},
+                            {{"allow", true}, {"type", "b"}, {"access", "m"}}});
+  for (const auto &[major, minor] : std::vector<std::pair<int, int>>{
+           {1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}, {10, 200}}) {
+    rules.push_back(rule("c", major, minor));
+  }
+  return rules;
+}
+
 json resources(const ContainerConfig &config) {
-  json resources = json::object();
+  json resources = {{"devices", device_rules()}};
   if (config.memory > 0) {
     auto swap = config.memory_swap;
     if (swap == 0) {

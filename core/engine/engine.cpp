@@ -326,7 +326,7 @@ sdk::Result<ContainerService *> Engine::containers() {
     environment.remove_command.push_back("--stack");
     environment.remove_command.push_back(std::filesystem::absolute(*file).string());
   }
-  environment.remove_command.insert(environment.remove_command.end(), {"rm", "-f"});
+  environment.remove_command.insert(environment.remove_command.end(), {"rm", "-f", "-v"});
   try {
     containers_ = std::make_unique<ContainerService>(std::move(environment), **images);
   } catch (const std::exception &e) {

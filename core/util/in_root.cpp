@@ -51,8 +51,11 @@ std::optional<std::string> read_file_in_root(const std::filesystem::path &root,
   if (root_fd.get() < 0) {
     return std::nullopt;
   }
-  UniqueFd file(open_in_root(root_fd.get(), path, O_RDONLY));
-  if (file.get() < 0) {
+  // O_NONBLOCK and the type check: an image's /etc/passwd may be a FIFO or
+  // a device node, which must neither block nor be read on the host.
+  UniqueFd file(open_in_root(root_fd.get(), path, O_RDONLY | O_NONBLOCK));
+  struct stat info {};
+  if (file.get() < 0 || ::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
     return std::nullopt;
   }
   std::string text;

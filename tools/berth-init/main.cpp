@@ -21,8 +21,15 @@ int exit_code(int status) {
 }
 
 [[noreturn]] void run_program(char **argv, const sigset_t &original) {
-  ::sigprocmask(SIG_SETMASK, &original, nullptr);
   ::setpgid(0, 0);
+  // With a terminal, the program's group must be the foreground one, or a
+  // shell reading the tty is stopped (SIGTTIN) for ever.
+  if (::isatty(STDIN_FILENO) != 0) {
+    ::signal(SIGTTOU, SIG_IGN);
+    ::tcsetpgrp(STDIN_FILENO, ::getpid());
+    ::signal(SIGTTOU, SIG_DFL);
+  }
+  ::sigprocmask(SIG_SETMASK, &original, nullptr);
   ::execvp(argv[0], argv);
   std::fprintf(stderr, "berth-init: exec %s: %s\n", argv[0], std::strerror(errno));
   ::_exit(errno == ENOENT ? 127 : 126);

@@ -41,32 +41,36 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// Clients are non-blocking with a bounded queue each: a client that stops
+// reading (its stdout piped into a stalled program) must not stall the
+// container, its log or its exit; past the bound it is disconnected.
 struct Client {
   UniqueFd fd;
   FrameReader reader;
+  std::string pending; // frames not yet written
   bool output = true;
   bool stdin_attached = false;
 };
 
-sdk::Result<UniqueFd> receive_fd(int sock) {
-  char byte = 0;
-  iovec io{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &io;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  if (::recvmsg(sock, &message, MSG_CMSG_CLOEXEC) < 0) {
-    return sdk::errno_error("recvmsg", "console socket");
+constexpr std::size_t kClientQueueLimit = 16 * 1024 * 1024;
+
+void flush_client(Client &client) {
+  while (!client.pending.empty()) {
+    const auto n = ::send(client.fd.get(), client.pending.data(), client.pending.size(),
+                          MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return;
+    }
+    if (n <= 0) {
+      client.fd.reset();
+      client.pending.clear();
+      return;
+    }
+    client.pending.erase(0, static_cast<std::size_t>(n));
   }
-  cmsghdr *header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_type != SCM_RIGHTS) {
-    return sdk::make_error(sdk::Errc::io, "the runtime sent no terminal", "console socket");
-  }
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-  return UniqueFd(fd);
 }
 
 std::string errc_text(sdk::Errc code) {
@@ -93,6 +97,7 @@ private:
   void accept_clients();
   bool await_first_client();
   void broadcast(Frame type, const std::string &payload);
+  void flush_clients();
   void reap(bool &exited);
   void record_exit(int status);
   bool should_restart() const;
@@ -120,6 +125,7 @@ private:
   UniqueFd child_stderr_;
   bool stdin_closed_ = false;
   int exit_status_ = 0;
+  int restart_streak_ = 0; // quick restarts in a row, for the back-off
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -196,7 +202,7 @@ sdk::Result<void> Monitor::launch() {
       return std::move(master).error();
     }
     stdout_ = std::move(master).value();
-    stdin_.reset(::dup(stdout_.get()));
+    stdin_.reset(::fcntl(stdout_.get(), F_DUPFD_CLOEXEC, 0));
   }
   state_.pid = created->pid;
   state_.status = "created";
@@ -253,7 +259,7 @@ bool Monitor::await_first_client() {
 
 void Monitor::accept_clients() {
   while (true) {
-    const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       return;
     }
@@ -267,8 +273,32 @@ void Monitor::broadcast(Frame type, const std::string &payload) {
   const auto frame = encode_frame(type, payload);
   for (auto &client : clients_) {
     if (client->fd.get() >= 0 && (client->output || type == Frame::exit)) {
-      if (!write_all(client->fd.get(), frame)) {
+      client->pending += frame;
+      flush_client(*client);
+      if (client->pending.size() > kClientQueueLimit) {
         client->fd.reset();
+        client->pending.clear();
+      }
+    }
+  }
+}
+
+// Before exiting: what is queued still reaches the clients, for a while.
+void Monitor::flush_clients() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::vector<pollfd> fds;
+    for (auto &client : clients_) {
+      if (client->fd.get() >= 0 && !client->pending.empty()) {
+        fds.push_back({client->fd.get(), POLLOUT, 0});
+      }
+    }
+    if (fds.empty() || ::poll(fds.data(), fds.size(), 100) < 0) {
+      return;
+    }
+    for (auto &client : clients_) {
+      if (client->fd.get() >= 0) {
+        flush_client(*client);
       }
     }
   }
@@ -334,6 +364,9 @@ void Monitor::on_frame(Client &client, Frame type, const std::string &payload) {
 void Monitor::on_client(Client &client) {
   char buffer[65536];
   const auto n = ::read(client.fd.get(), buffer, sizeof buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    return;
+  }
   if (n <= 0) {
     client.fd.reset();
     return;
@@ -371,7 +404,8 @@ void Monitor::serve_until_exit() {
     fds.push_back({stdout_.get(), POLLIN, 0});
     fds.push_back({stderr_.get(), POLLIN, 0});
     for (auto &client : clients_) {
-      fds.push_back({client->fd.get(), POLLIN, 0});
+      const short events = client->pending.empty() ? POLLIN : POLLIN | POLLOUT;
+      fds.push_back({client->fd.get(), events, 0});
     }
     const int timeout = exited ? 100 : -1;
     if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
@@ -396,7 +430,10 @@ void Monitor::serve_until_exit() {
       on_output(stderr_.get(), "stderr");
     }
     for (std::size_t i = 0; i < clients_.size(); ++i) {
-      if (fds[4 + i].revents != 0 && clients_[i]->fd.get() >= 0) {
+      if ((fds[4 + i].revents & POLLOUT) != 0 && clients_[i]->fd.get() >= 0) {
+        flush_client(*clients_[i]);
+      }
+      if ((fds[4 + i].revents & ~POLLOUT) != 0 && clients_[i]->fd.get() >= 0) {
         on_client(*clients_[i]);
       }
     }
@@ -439,9 +476,8 @@ bool Monitor::should_restart() const {
 // Docker's back-off: 100 ms doubling per restart, reset after 10 s of running.
 void Monitor::backoff() {
   const auto ran = std::chrono::steady_clock::now() - started_;
-  static int streak = 0;
-  streak = ran > std::chrono::seconds(10) ? 0 : streak + 1;
-  const auto delay = std::min(100 << std::min(streak, 10), 60000);
+  restart_streak_ = ran > std::chrono::seconds(10) ? 0 : restart_streak_ + 1;
+  const auto delay = std::min(100 << std::min(restart_streak_, 10), 60000);
   state_.status = "restarting";
   save();
   pollfd fd{listener_.get(), POLLIN, 0};
@@ -494,10 +530,16 @@ int Monitor::run() {
     }
     backoff();
     if (fs::exists(dir_ / monitor_files::stop_requested)) {
+      // Stopped while waiting to restart: it ended with the last exit.
+      state_.status = "exited";
+      save();
+      broadcast(Frame::exit,
+                json{{"exitCode", state_.exit_code}, {"oomKilled", state_.oom_killed}}.dump());
       break;
     }
     ++state_.restart_count;
   }
+  flush_clients();
   clients_.clear();
   return 0;
 }
@@ -552,8 +594,11 @@ int shim_main(const fs::path &dir, int ready) {
   if (!backend.ok()) {
     return fail(backend.error());
   }
-  std::ifstream spec_file(config->bundle / "config.json");
-  auto spec = json::parse(spec_file, nullptr, false);
+  json spec;
+  {
+    std::ifstream spec_file(config->bundle / "config.json");
+    spec = json::parse(spec_file, nullptr, false);
+  }
   if (spec.is_discarded()) {
     return fail(sdk::make_error(sdk::Errc::io, "unreadable config.json", config->bundle.string()));
   }
@@ -584,5 +629,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // Only this process reports on the ready pipe, never a child of it.
+  ::fcntl(ready, F_SETFD, FD_CLOEXEC);
   return berth::shim_main(dir, ready);
 }

@@ -126,6 +126,9 @@ int main(int argc, char **argv) {
   action.sa_handler = on_interrupt;
   action.sa_flags = SA_RESETHAND;
   sigaction(SIGINT, &action, nullptr);
+  // A reader that goes away (`berth logs | head`, a monitor that exits) is
+  // an EPIPE to handle, not a reason to die with the work half done.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const UsageError &e) {

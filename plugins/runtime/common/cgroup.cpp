@@ -18,9 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The v1 controllers berth limits or reads; others (cpuset, devices, blkio)
+// The v1 controllers berth limits or reads; others (cpuset, blkio)
 // are left to the parent cgroup.
-constexpr std::array<const char *, 4> kV1Controllers = {"memory", "cpu", "cpuacct", "pids"};
+constexpr std::array<const char *, 5> kV1Controllers = {"memory", "cpu", "cpuacct", "pids",
+                                                        "devices"};
 
 struct Hierarchies {
   std::string unified;                              // mount point, "" if none
@@ -243,6 +244,9 @@ sdk::Result<void> apply_v1(const std::string &path, const CgroupLimits &limits) 
   if (limits.pids) {
     writes.emplace_back("pids", "pids.max", pids_value(*limits.pids));
   }
+  for (const auto &[file, line] : limits.devices) {
+    writes.emplace_back("devices", file, line);
+  }
   for (const auto &[controller, file, value] : writes) {
     auto dir = v1_dir(path, controller);
     if (!dir) {
@@ -270,6 +274,32 @@ template <class T> std::optional<T> optional_number(const nlohmann::json &object
   return found->get<T>();
 }
 
+std::string device_number(const nlohmann::json &rule, const char *key) {
+  auto found = rule.find(key);
+  return found == rule.end() || !found->is_number() || found->get<std::int64_t>() < 0
+             ? std::string("*")
+             : std::to_string(found->get<std::int64_t>());
+}
+
+// OCI device rules as v1 devices-cgroup lines. (A v2 host needs a BPF
+// program attached to the cgroup instead; the native backend does not write
+// one yet, see docs/runtime.md.)
+std::vector<std::pair<std::string, std::string>> device_lines(const nlohmann::json &rules) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  if (!rules.is_array()) {
+    return lines;
+  }
+  for (const auto &rule : rules) {
+    const auto type = rule.value("type", std::string{"a"});
+    const auto access = rule.value("access", std::string{"rwm"});
+    const auto line = type == "a" ? std::string("a")
+                                  : type + " " + device_number(rule, "major") + ":" +
+                                        device_number(rule, "minor") + " " + access;
+    lines.emplace_back(rule.value("allow", false) ? "devices.allow" : "devices.deny", line);
+  }
+  return lines;
+}
+
 } // namespace
 
 CgroupLimits limits_from_spec(const nlohmann::json &spec) {
@@ -288,6 +318,7 @@ CgroupLimits limits_from_spec(const nlohmann::json &spec) {
   limits.cpu_shares = optional_number<std::uint64_t>(cpu, "shares");
   limits.pids =
       optional_number<std::int64_t>(resources.value("pids", nlohmann::json::object()), "limit");
+  limits.devices = device_lines(resources.value("devices", nlohmann::json::array()));
   return limits;
 }
 

@@ -28,6 +28,9 @@ struct CgroupLimits {
   std::optional<std::uint64_t> cpu_period; // microseconds
   std::optional<std::uint64_t> cpu_shares; // v1 shares (2..262144)
   std::optional<std::int64_t> pids;        // -1 or 0: unlimited
+  // linux.resources.devices as v1 lines, in order: ("devices.deny", "a"),
+  // ("devices.allow", "c 1:3 rwm"), ... (v2 has no such files; see .cpp)
+  std::vector<std::pair<std::string, std::string>> devices;
 };
 
 // Reads linux.resources; an absent or null object means no limits.

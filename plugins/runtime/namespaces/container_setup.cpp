@@ -108,13 +108,23 @@ int make_target(int rootfd, const std::string &path, bool directory) {
     return -1;
   }
   ::close(parent);
-  const int file = open_in_root(rootfd, path, O_WRONLY | O_CREAT, 0644);
-  if (file < 0 && errno != EISDIR) {
+  // Never open what the image put there for writing: a FIFO would block,
+  // a device node would be opened on the host's behalf.
+  const int existing = open_in_root(rootfd, path, O_PATH);
+  if (existing >= 0) {
+    struct stat info {};
+    if (::fstat(existing, &info) == 0 && !S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode)) {
+      ::close(existing);
+      errno = EINVAL;
+      return -1;
+    }
+    return existing;
+  }
+  const int file = open_in_root(rootfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (file < 0) {
     return -1;
   }
-  if (file >= 0) {
-    ::close(file);
-  }
+  ::close(file);
   return open_in_root(rootfd, path, O_PATH);
 }
 
@@ -236,6 +246,14 @@ void mount_one(int rootfd, const MountPlan &mount, const ChildChannels &channels
       CHECK_SYS(::mount(nullptr, mounted.c_str(), nullptr,
                         MS_BIND | MS_REMOUNT | (mount.flags & ~MS_REMOUNT), nullptr),
                 "remount " + mount.target);
+    }
+    // A remount changes the top mount only; mounts below a read-only rbind
+    // (a volume with submounts) must not stay writable.
+    if (mount.recursive && (mount.flags & MS_RDONLY) != 0) {
+      mount_attr attr{};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      CHECK_SYS(::mount_setattr(AT_FDCWD, mounted.c_str(), AT_RECURSIVE, &attr, sizeof attr),
+                "make " + mount.target + " read-only below");
     }
   } else {
     CHECK_SYS(::mount(mount.source.c_str(), where.c_str(), mount.type.c_str(), mount.flags,
@@ -587,6 +605,9 @@ std::vector<char *> c_strings(const std::vector<std::string> &strings) {
   ::umask(022);
   auto argv = c_strings(plan.args);
   auto envp = c_strings(plan.env);
+  // Whatever the caller had open (a state file, a pipe to the monitor, the
+  // user's files) must not reach the program: an fd on the host is a way out.
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
   ::execve(path.c_str(), argv.data(), envp.data());
   const int err = errno;
   const auto message = "berth: exec \"" + plan.args.front() + "\": " + std::strerror(err) + "\n";
@@ -680,8 +701,9 @@ void run_container_init(const InitPlan &plan, const ChildChannels &channels) {
   setup_rootfs(plan, channels);
   protect_paths(plan, channels);
   setup_stdio(plan.process, channels);
-  const auto program = find_executable(plan.process, channels);
   apply_identity(plan.process, channels);
+  // As the container's user, so that a program it may not run is 126 too.
+  const auto program = find_executable(plan.process, channels);
   (void)!::write(channels.report, "OK", 2);
   ::close(channels.report);
   wait_for_start(channels);
@@ -693,8 +715,8 @@ void run_exec_process(const ProcessPlan &plan, const ChildChannels &channels) {
   ::umask(022);
   wait_for_go(channels);
   setup_stdio(plan, channels);
-  const auto program = find_executable(plan, channels);
   apply_identity(plan, channels);
+  const auto program = find_executable(plan, channels);
   exec_program(plan, program, channels);
 }
 

@@ -301,33 +301,65 @@ sdk::Result<std::unique_ptr<NativeBackend>> NativeBackend::create(sdk::HostServi
 
 namespace {
 
-std::optional<SeccompProgram> read_program(const fs::path &file) {
+// A cache file holds the profile it was compiled from, so a hash collision
+// or a torn file can only miss, never install the wrong filter.
+std::optional<SeccompProgram> read_program(const fs::path &file, const std::string &profile) {
   std::ifstream in(file, std::ios::binary);
+  std::uint64_t size = 0;
+  if (!in.read(reinterpret_cast<char *>(&size), sizeof size) || size != profile.size()) {
+    return std::nullopt;
+  }
+  std::string stored(size, '\0');
   SeccompProgram program;
-  if (!in.read(reinterpret_cast<char *>(&program.flags), sizeof program.flags)) {
+  if (!in.read(stored.data(), static_cast<std::streamsize>(size)) || stored != profile ||
+      !in.read(reinterpret_cast<char *>(&program.flags), sizeof program.flags)) {
     return std::nullopt;
   }
   sock_filter instruction{};
   while (in.read(reinterpret_cast<char *>(&instruction), sizeof instruction)) {
     program.instructions.push_back(instruction);
   }
-  if (program.instructions.empty()) {
+  if (program.instructions.empty() || in.gcount() != 0) {
     return std::nullopt;
   }
   return program;
 }
 
-void write_program(const fs::path &file, const SeccompProgram &program) {
+void write_program(const fs::path &file, const std::string &profile,
+                   const SeccompProgram &program) {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   const auto temporary = fs::path(file.string() + "." + std::to_string(::getpid()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(&program.flags), sizeof program.flags);
-    out.write(reinterpret_cast<const char *>(program.instructions.data()),
-              static_cast<std::streamsize>(program.instructions.size() * sizeof(sock_filter)));
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  const std::uint64_t size = profile.size();
+  out.write(reinterpret_cast<const char *>(&size), sizeof size);
+  out.write(profile.data(), static_cast<std::streamsize>(size));
+  out.write(reinterpret_cast<const char *>(&program.flags), sizeof program.flags);
+  out.write(reinterpret_cast<const char *>(program.instructions.data()),
+            static_cast<std::streamsize>(program.instructions.size() * sizeof(sock_filter)));
+  out.close();
+  if (out) {
+    fs::rename(temporary, file, ec);
   }
-  fs::rename(temporary, file, ec);
+  fs::remove(temporary, ec);
+}
+
+} // namespace
+
+namespace {
+
+// The spec's limits, with the device nodes every container's /dev holds
+// always allowed after its rules, as runc does: a spec that denies all
+// devices still leaves /dev/null usable.
+CgroupLimits container_limits(const nlohmann::json &spec) {
+  auto limits = limits_from_spec(spec);
+  if (!limits.devices.empty()) {
+    for (const char *node : {"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                             "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"}) {
+      limits.devices.emplace_back("devices.allow", node);
+    }
+  }
+  return limits;
 }
 
 } // namespace
@@ -340,7 +372,7 @@ sdk::Result<void> NativeBackend::compile_seccomp_cached(ProcessPlan &plan) const
   const auto file =
       root_.parent_path() / "seccomp" /
       (std::to_string(std::hash<std::string>{}(text)) + "-" + std::to_string(text.size()) + ".bpf");
-  if (auto cached = read_program(file)) {
+  if (auto cached = read_program(file, text)) {
     plan.seccomp_program = std::move(*cached);
     return {};
   }
@@ -349,7 +381,7 @@ sdk::Result<void> NativeBackend::compile_seccomp_cached(ProcessPlan &plan) const
     return std::move(compiled).error();
   }
   plan.seccomp_program = std::move(compiled).value();
-  write_program(file, plan.seccomp_program);
+  write_program(file, text, plan.seccomp_program);
   return {};
 }
 
@@ -373,7 +405,7 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       return sdk::make_error(sdk::Errc::already_exists, "a container with this id exists", id);
     }
     fs::create_directories(home);
-    auto made = Cgroup::create(cgroup_path_from_spec(spec, id), limits_from_spec(spec));
+    auto made = Cgroup::create(cgroup_path_from_spec(spec, id), container_limits(spec));
     if (!made.ok()) {
       fs::remove_all(home);
       return std::move(made).error();
