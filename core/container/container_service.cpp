@@ -309,6 +309,10 @@ sdk::Result<int> read_until_exit(int fd,
   }
 }
 
+std::string ContainerView::created_text() const {
+  return ago(record.created) + " ago";
+}
+
 std::string ContainerView::status_text() const {
   if (state.status == "running") {
     return "Up " + ago(state.started_at);
@@ -382,6 +386,12 @@ ContainerService::resolve_volumes(ContainerRecord &record, const json &image_con
       }
     }
   }
+  // Parents before children, as Docker sorts them: -v a:/d/sub -v b:/d must
+  // not hide a under b.
+  std::stable_sort(mounts.begin(), mounts.end(), [](const auto &x, const auto &y) {
+    return std::count(x.target.begin(), x.target.end(), '/') <
+           std::count(y.target.begin(), y.target.end(), '/');
+  });
   return mounts;
 }
 
@@ -670,6 +680,13 @@ void ContainerService::reconcile(const ContainerRecord &record, MonitorState &st
 sdk::Result<ContainerView> ContainerService::view_of(const ContainerRecord &record) {
   ContainerView view;
   view.record = record;
+  {
+    std::ifstream in(dir(record.id) / "config.json");
+    const auto spec = json::parse(in, nullptr, false);
+    if (spec.is_object()) {
+      view.args = spec["process"].value("args", std::vector<std::string>{});
+    }
+  }
   if (auto state = read_monitor_state(dir(record.id))) {
     view.state = *state;
     reconcile(record, view.state);
@@ -1008,8 +1025,19 @@ sdk::Result<void> ContainerService::logs(const std::string &reference, const Log
   ::inotify_add_watch(watch.get(), home.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
   // The monitor's lock tells when nothing more will come; inotify wakes us
   // for new lines, and a slow tick catches the monitor's exit.
+  struct stat seen {};
+  ::stat(file.c_str(), &seen);
   while (true) {
     const bool alive = monitor_alive(home);
+    // Rotated since the last look: finish the old file (now .1) first.
+    struct stat now {};
+    if (::stat(file.c_str(), &now) == 0 && now.st_ino != seen.st_ino) {
+      for (const auto &line : read_new_lines(file.string() + ".1", offset)) {
+        print(line);
+      }
+      offset = 0;
+      seen = now;
+    }
     for (const auto &line : read_new_lines(file, offset)) {
       print(line);
     }
@@ -1078,6 +1106,13 @@ sdk::Result<ExecHandle> ContainerService::exec(const std::string &reference,
       }
     }
     auto pid = (*backend)->exec(record.id, *process, pio);
+    if (!pid.ok()) {
+      pid = [&] {
+        auto error = std::move(pid).error();
+        error.context = record.name; // the backend only knows the id
+        return sdk::Result<int>(std::move(error));
+      }();
+    }
     ExecHandle handle;
     if (pid.ok() && request.tty) {
       auto master = receive_master(listener.get());

@@ -46,6 +46,9 @@ struct ContainerEnvironment {
 struct ContainerView {
   ContainerRecord record;
   MonitorState state;
+  std::vector<std::string> args; // the program and its arguments, as run
+  // Docker's CREATED column: "5 seconds ago".
+  [[nodiscard]] std::string created_text() const;
   [[nodiscard]] bool running() const {
     return state.status == "running" || state.status == "restarting";
   }

@@ -2,11 +2,13 @@
 #include "commands/container_flags.hpp"
 #include "output.hpp"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -196,7 +198,7 @@ nlohmann::json view_json(const ContainerView &view) {
           {"Names", {r.name}},
           {"Image", r.config.image},
           {"ImageID", r.image_id},
-          {"Command", r.config.cmd},
+          {"Command", view.args},
           {"Created", r.created},
           {"State", view.state.status},
           {"Status", view.status_text()},
@@ -208,7 +210,7 @@ nlohmann::json view_json(const ContainerView &view) {
 
 std::string command_text(const ContainerView &view) {
   std::string text;
-  for (const auto &word : view.record.config.cmd) {
+  for (const auto &word : view.args) {
     text += (text.empty() ? "" : " ") + word;
   }
   if (text.size() > 20) {
@@ -247,8 +249,7 @@ int run_ps(Context &context, const strings &args) {
   std::vector<strings> rows;
   for (const auto &view : views) {
     rows.push_back({full ? view.record.id : short_id(view.record.id), view.record.config.image,
-                    command_text(view), view.record.created.substr(0, 19), view.status_text(),
-                    view.record.name});
+                    command_text(view), view.created_text(), view.status_text(), view.record.name});
   }
   print_table(std::cout, {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"}, rows);
   return kExitOk;
@@ -410,15 +411,29 @@ int run_exec(Context &context, const strings &args) {
   request.tty = parsed.vm["tty"].as<bool>();
   const bool interactive = parsed.vm["interactive"].as<bool>();
   auto engine = context.open_engine();
-  ExecIo io{interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
+  // Pipes, not our own fds: the process must not get hold of the user's
+  // terminal or files, which it could keep after it exits.
+  int in[2] = {-1, -1};
+  int out[2] = {-1, -1};
+  int err[2] = {-1, -1};
+  if ((interactive && ::pipe2(in, O_CLOEXEC) < 0) || ::pipe2(out, O_CLOEXEC) < 0 ||
+      ::pipe2(err, O_CLOEXEC) < 0) {
+    throw ExitError("berth: pipe2: " + std::string(std::strerror(errno)), kExitEngine);
+  }
+  ExecIo io{in[0], out[1], err[1]};
   auto handle = service(*engine).exec(args[split], request, io);
+  for (int fd : {in[0], out[1], err[1]}) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
   if (!handle.ok()) {
     throw ExitError(handle.error().describe(), start_failure_code(handle.error()));
   }
   if (request.tty && handle->master.get() >= 0) {
-    return relay_terminal(handle->master.get(), handle->pid);
+    return relay_terminal(handle->master.get(), handle->pid, interactive);
   }
-  return wait_exit_code(handle->pid);
+  return relay_pipes(in[1], out[0], err[0], handle->pid);
 }
 
 int run_inspect(Context &context, const strings &args) {

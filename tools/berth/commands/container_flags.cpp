@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -349,6 +350,57 @@ int relay_attached(int connection, bool tty, bool send_stdin) {
   }
 }
 
+int relay_pipes(int in_fd, int out_fd, int err_fd, int pid) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  bool exited = false;
+  int open_outputs = 2;
+  while (open_outputs > 0) {
+    pollfd fds[4] = {{out_fd, POLLIN, 0},
+                     {err_fd, POLLIN, 0},
+                     {in_fd >= 0 ? STDIN_FILENO : -1, POLLIN, 0},
+                     {exited ? -1 : pidfd, POLLIN, 0}};
+    // Once the process is gone, what is left in the pipes is drained; a
+    // daemon it left behind may hold them open for ever.
+    const int ready = ::poll(fds, 4, exited ? 50 : -1);
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready <= 0) {
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents == 0) {
+        continue;
+      }
+      char buffer[65536];
+      const auto n = ::read(fds[i].fd, buffer, sizeof buffer);
+      if (n <= 0) {
+        (i == 0 ? out_fd : err_fd) = -1;
+        --open_outputs;
+      } else {
+        (void)write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO,
+                        std::string(buffer, static_cast<std::size_t>(n)));
+      }
+    }
+    if (fds[2].revents != 0) {
+      char buffer[65536];
+      const auto n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+      if (n <= 0 || !write_all(in_fd, std::string(buffer, static_cast<std::size_t>(n)))) {
+        ::close(in_fd);
+        in_fd = -1;
+      }
+    }
+    exited = exited || fds[3].revents != 0;
+  }
+  if (in_fd >= 0) {
+    ::close(in_fd);
+  }
+  if (pidfd >= 0) {
+    ::close(pidfd);
+  }
+  return wait_exit_code(pid);
+}
+
 int wait_exit_code(int pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -359,7 +411,7 @@ int wait_exit_code(int pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int relay_terminal(int master, int pid) {
+int relay_terminal(int master, int pid, bool forward_stdin) {
   RawTerminal raw;
   if (auto size = window_size()) {
     winsize ws{};
@@ -367,7 +419,7 @@ int relay_terminal(int master, int pid) {
     ws.ws_col = (*size)["cols"].get<unsigned short>();
     ::ioctl(master, TIOCSWINSZ, &ws);
   }
-  bool stdin_open = true;
+  bool stdin_open = forward_stdin;
   while (true) {
     pollfd fds[2] = {{master, POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) {

@@ -31,8 +31,13 @@ std::size_t first_operand(const po::options_description &options,
 // forwards SIGINT/SIGTERM (without a tty) and window sizes. Its exit code.
 int relay_attached(int connection, bool tty, bool send_stdin);
 
-// Relays a pty master to our stdio until the process pid exits; its code.
-int relay_terminal(int master, int pid);
+// Relays a pty master to our stdio (stdin only with forward_stdin) until
+// the process pid exits; its code.
+int relay_terminal(int master, int pid, bool forward_stdin);
+
+// Relays pipes (the exec'd process's stdio) to ours until the process pid
+// exits and its output is drained; its exit code. in_fd may be -1.
+int relay_pipes(int in_fd, int out_fd, int err_fd, int pid);
 
 // Waits for a child (we are its subreaper) and maps its status to a code.
 int wait_exit_code(int pid);
