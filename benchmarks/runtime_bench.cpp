@@ -11,6 +11,8 @@
 // crun 1.8.1 needs the hugetlb controller on a v1 hierarchy on this hybrid
 // host: benchmarks/peers/runtime_start.sh binds it in a private mount
 // namespace and runs this; without it the crun rows are left out.
+#include "support/host_tools.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
@@ -49,16 +51,7 @@ std::uint64_t read_number(const fs::path &file) {
   return value;
 }
 
-bool hugetlb_on_v1() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string line;
-  while (std::getline(mounts, line)) {
-    if (line.find(" cgroup ") != std::string::npos && line.find("hugetlb") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
+using berth::testing::hugetlb_on_v1;
 
 // A scratch engine root, image, bundle and podman store, in a private mount
 // namespace of the benchmark's own.
@@ -141,12 +134,19 @@ public:
     return args;
   }
   std::vector<std::string> bare_crun() const {
-    return {"crun", "--root", (dir_ / "crun-state").string(), "run", "--bundle",
-            (dir_ / "bundle").string(), "bench-" + std::to_string(::getpid())};
+    return {"crun",
+            "--root",
+            (dir_ / "crun-state").string(),
+            "run",
+            "--bundle",
+            (dir_ / "bundle").string(),
+            "bench-" + std::to_string(::getpid())};
   }
   std::vector<std::string> floor() const {
-    return {"unshare", "--mount", "--uts", "--ipc", "--net", "--pid", "--fork", "chroot",
-            (dir_ / "bundle" / "rootfs").string(), "/bin/true"};
+    return {"unshare",  "--mount", "--uts",
+            "--ipc",    "--net",   "--pid",
+            "--fork",   "chroot",  (dir_ / "bundle" / "rootfs").string(),
+            "/bin/true"};
   }
 
 private:
@@ -186,7 +186,10 @@ private:
            {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}}}},
         {"linux",
          {{"namespaces",
-           {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+           {{{"type", "pid"}},
+            {{"type", "network"}},
+            {{"type", "ipc"}},
+            {{"type", "uts"}},
             {{"type", "mount"}}}}}}};
     std::ofstream(bundle / "config.json") << spec.dump(2);
     return true;
@@ -228,9 +231,8 @@ void BM_RuntimeStartVsPeers(benchmark::State &state) {
       {"floor", b.floor()},
   };
   if (b.crun()) {
-    commands["berth_crun"] =
-        b.berth({"run", "--rm", "--network", "none", "--runtime", "crun", "bench:latest",
-                 "/bin/true"});
+    commands["berth_crun"] = b.berth(
+        {"run", "--rm", "--network", "none", "--runtime", "crun", "bench:latest", "/bin/true"});
     commands["crun"] = b.bare_crun();
   }
   if (b.podman_available()) {

@@ -663,10 +663,8 @@ void ContainerService::reconcile(const ContainerRecord &record, MonitorState &st
   if (state.status == "exited" || monitor_alive(dir(record.id))) {
     return;
   }
-  if (auto runtime = env_.runtime_info(record.runtime); runtime.ok()) {
-    if (auto backend = env_.make_runtime(*runtime); backend.ok()) {
-      (void)(*backend)->remove(record.id);
-    }
+  if (auto backend = backend_for(record); backend.ok()) {
+    (void)(*backend)->remove(record.id);
   }
   state.error =
       "berth-shim (pid " + std::to_string(state.monitor_pid) + ") died; the container was stopped";
@@ -761,14 +759,30 @@ sdk::Result<void> ContainerService::stop(const std::string &reference, int timeo
   return stop_record(current->record, timeout_seconds, SIGTERM);
 }
 
-sdk::Result<void> ContainerService::kill(const std::string &reference, int signal) {
+sdk::Result<std::shared_ptr<sdk::IsolationBackend>>
+ContainerService::backend_for(const ContainerRecord &record) {
+  auto runtime = env_.runtime_info(record.runtime);
+  if (!runtime.ok()) {
+    return std::move(runtime).error();
+  }
+  return env_.make_runtime(*runtime);
+}
+
+sdk::Result<ContainerView> ContainerService::running_view(const std::string &reference) {
   auto current = view(reference);
+  if (current.ok() && !current->running()) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "container " + current->record.name +
+                               " is not running; start it first (berth start " +
+                               current->record.name + ")");
+  }
+  return current;
+}
+
+sdk::Result<void> ContainerService::kill(const std::string &reference, int signal) {
+  auto current = running_view(reference);
   if (!current.ok()) {
     return std::move(current).error();
-  }
-  if (!current->running()) {
-    return sdk::make_error(sdk::Errc::invalid_argument,
-                           "container " + current->record.name + " is not running");
   }
   auto connection = attach_for_control(current->record);
   if (!connection.ok()) {
@@ -805,10 +819,8 @@ sdk::Result<void> ContainerService::restart(const std::string &reference, int ti
 }
 
 sdk::Result<void> ContainerService::remove_record(const ContainerRecord &record, bool volumes) {
-  if (auto runtime = env_.runtime_info(record.runtime); runtime.ok()) {
-    if (auto backend = env_.make_runtime(*runtime); backend.ok()) {
-      (void)(*backend)->remove(record.id);
-    }
+  if (auto backend = backend_for(record); backend.ok()) {
+    (void)(*backend)->remove(record.id);
   }
   const auto home = dir(record.id);
   if (is_mount_point(home / "rootfs")) {
@@ -1075,11 +1087,7 @@ sdk::Result<ExecHandle> ContainerService::exec(const std::string &reference,
     if (!process.ok()) {
       return std::move(process).error();
     }
-    auto runtime = env_.runtime_info(record.runtime);
-    if (!runtime.ok()) {
-      return std::move(runtime).error();
-    }
-    auto backend = env_.make_runtime(*runtime);
+    auto backend = backend_for(record);
     if (!backend.ok()) {
       return std::move(backend).error();
     }
@@ -1135,19 +1143,11 @@ sdk::Result<ExecHandle> ContainerService::exec(const std::string &reference,
 }
 
 sdk::Result<sdk::ContainerStats> ContainerService::stats(const std::string &reference) {
-  auto current = view(reference);
+  auto current = running_view(reference);
   if (!current.ok()) {
     return std::move(current).error();
   }
-  if (!current->running()) {
-    return sdk::make_error(sdk::Errc::invalid_argument,
-                           "container " + current->record.name + " is not running");
-  }
-  auto runtime = env_.runtime_info(current->record.runtime);
-  if (!runtime.ok()) {
-    return std::move(runtime).error();
-  }
-  auto backend = env_.make_runtime(*runtime);
+  auto backend = backend_for(current->record);
   if (!backend.ok()) {
     return std::move(backend).error();
   }

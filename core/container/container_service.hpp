@@ -126,6 +126,9 @@ public:
 private:
   [[nodiscard]] std::filesystem::path dir(const std::string &id) const;
   sdk::Result<ContainerView> view_of(const ContainerRecord &record);
+  // The view, or an error saying the container is not running.
+  sdk::Result<ContainerView> running_view(const std::string &reference);
+  sdk::Result<std::shared_ptr<sdk::IsolationBackend>> backend_for(const ContainerRecord &record);
   void reconcile(const ContainerRecord &record, MonitorState &state);
   sdk::Result<void> prepare_bundle(const ContainerRecord &record, const ContainerRootfs &rootfs,
                                    const std::vector<ResolvedMount> &mounts);

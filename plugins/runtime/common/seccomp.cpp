@@ -363,44 +363,6 @@ sdk::Error unexpected(const std::exception &e) {
 
 } // namespace
 
-sdk::Result<void> check_seccomp(const nlohmann::json &seccomp) noexcept {
-  try {
-    auto filter = build_filter(seccomp);
-    if (!filter) {
-      return std::move(filter).error();
-    }
-    return {};
-  } catch (const std::exception &e) {
-    return unexpected(e);
-  }
-}
-
-sdk::Result<void> load_seccomp(const nlohmann::json &seccomp) noexcept {
-  try {
-    auto filter = build_filter(seccomp);
-    if (!filter) {
-      return std::move(filter).error();
-    }
-    if (!*filter) {
-      return {};
-    }
-    if (const int rc = seccomp_load(filter->get()); rc < 0) {
-      if (rc == -EACCES) {
-        return sdk::make_error(sdk::Errc::permission,
-                               "seccomp_load: Permission denied; a filter needs no_new_privs "
-                               "(process.noNewPrivileges) or CAP_SYS_ADMIN",
-                               kContext);
-      }
-      return libseccomp_error("seccomp_load", "loading the filter", rc);
-    }
-    // From here on the filter is live: nothing below allocates. Releasing
-    // the context only frees memory, and Result<void>{} holds empty strings.
-    return {};
-  } catch (const std::exception &e) {
-    return unexpected(e);
-  }
-}
-
 namespace {
 
 unsigned int filter_flags(const json &seccomp) {

@@ -26,19 +26,6 @@
 
 namespace berth::runtime {
 
-// Validates linux.seccomp exactly as load_seccomp would build it, without
-// loading anything, so create() can refuse a bad profile before it forks.
-// null or an absent object is valid: no filter. Errors are invalid_argument
-// (a malformed profile) or unsupported (NOTIFY, an unknown filter flag).
-sdk::Result<void> check_seccomp(const nlohmann::json &seccomp) noexcept;
-
-// Builds the filter and installs it on the calling thread. Meant for the
-// container's process just before execve, after capabilities and
-// no_new_privs: everything that allocates happens before seccomp_load, and
-// nothing after it does, so the filter cannot break its own clean-up. null
-// installs nothing. Errors are values, never exceptions.
-sdk::Result<void> load_seccomp(const nlohmann::json &seccomp) noexcept;
-
 // A filter compiled to BPF: building one from a Docker-sized profile costs
 // milliseconds, so a backend compiles once (and may cache the result) and
 // the container's process only installs it.
@@ -47,9 +34,15 @@ struct SeccompProgram {
   unsigned int flags = 0;                // SECCOMP_FILTER_FLAG_*
 };
 
+// Compiles linux.seccomp; null or an absent object compiles to no filter.
+// Errors are invalid_argument (a malformed profile) or unsupported (NOTIFY,
+// an unknown filter flag), so create() can refuse a bad profile before it
+// forks.
 sdk::Result<SeccompProgram> compile_seccomp(const nlohmann::json &seccomp) noexcept;
-// Installs program on the calling thread with the seccomp(2) call; nothing
-// allocates. Same permission rule as load_seccomp.
+// Installs program on the calling thread with seccomp(2), allocating
+// nothing: meant for the container's process just before execve. Loading
+// needs no_new_privs or CAP_SYS_ADMIN; the spec's process.noNewPrivileges
+// decides which, this never sets it.
 sdk::Result<void> install_seccomp(const SeccompProgram &program) noexcept;
 
 } // namespace berth::runtime

@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/capability.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -237,51 +239,13 @@ sdk::Result<void> await_init(int fifo, int pid, const std::string &id) {
 json all_capability_names() {
   json names = json::array();
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-    std::string name = "CAP_";
-    // cap_to_name gives lower case without the prefix.
-    static const char *const kNames[] = {"CHOWN",
-                                         "DAC_OVERRIDE",
-                                         "DAC_READ_SEARCH",
-                                         "FOWNER",
-                                         "FSETID",
-                                         "KILL",
-                                         "SETGID",
-                                         "SETUID",
-                                         "SETPCAP",
-                                         "LINUX_IMMUTABLE",
-                                         "NET_BIND_SERVICE",
-                                         "NET_BROADCAST",
-                                         "NET_ADMIN",
-                                         "NET_RAW",
-                                         "IPC_LOCK",
-                                         "IPC_OWNER",
-                                         "SYS_MODULE",
-                                         "SYS_RAWIO",
-                                         "SYS_CHROOT",
-                                         "SYS_PTRACE",
-                                         "SYS_PACCT",
-                                         "SYS_ADMIN",
-                                         "SYS_BOOT",
-                                         "SYS_NICE",
-                                         "SYS_RESOURCE",
-                                         "SYS_TIME",
-                                         "SYS_TTY_CONFIG",
-                                         "MKNOD",
-                                         "LEASE",
-                                         "AUDIT_WRITE",
-                                         "AUDIT_CONTROL",
-                                         "SETFCAP",
-                                         "MAC_OVERRIDE",
-                                         "MAC_ADMIN",
-                                         "SYSLOG",
-                                         "WAKE_ALARM",
-                                         "BLOCK_SUSPEND",
-                                         "AUDIT_READ",
-                                         "PERFMON",
-                                         "BPF",
-                                         "CHECKPOINT_RESTORE"};
-    if (static_cast<std::size_t>(cap) < std::size(kNames)) {
-      names.push_back(name + kNames[cap]);
+    char *name = cap_to_name(cap); // "cap_chown"
+    if (name != nullptr) {
+      std::string upper(name);
+      std::transform(upper.begin(), upper.end(), upper.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      names.push_back(upper);
+      cap_free(name);
     }
   }
   return names;

@@ -1,6 +1,7 @@
 // --runtime runc and --runtime crun (the oci backend) run the same image
 // with the same exit codes as the native backend.
 #include "container_fixture.hpp"
+#include "support/host_tools.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,39 +17,6 @@ namespace berth::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool installed(const std::string &name) {
-  for (const char *dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin"}) {
-    if (::access((std::filesystem::path(dir) / name).c_str(), X_OK) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-bool hugetlb_on_v1() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string line;
-  while (std::getline(mounts, line)) {
-    if (line.find(" cgroup ") != std::string::npos && line.find("hugetlb") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-int hugetlb_cgroup_count() {
-  std::ifstream cgroups("/proc/cgroups");
-  cgroups.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  std::string name;
-  int hierarchy = 0, count = 0, enabled = 0;
-  while (cgroups >> name >> hierarchy >> count >> enabled) {
-    if (name == "hugetlb") {
-      return count;
-    }
-  }
-  return 1;
-}
 
 class ContainerOciRuntime : public ContainerTest {
 protected:

@@ -2,6 +2,7 @@
 // library the way berth loads it. Containers run busybox from a temporary
 // rootfs, in cgroups under /berth-test-<pid>, from a private mount namespace
 // so that no mount reaches the host.
+#include "support/host_tools.hpp"
 #include "support/temp_dir.hpp"
 
 #include <berth/sdk/runtime.hpp>
@@ -73,26 +74,6 @@ Created create_backend(sdk::HostServices &host, const nlohmann::json &options) {
                               [](sdk::IsolationBackend *b) { oci_descriptor()->destroy(b); });
   }
   return made;
-}
-
-bool binary_in_path(const std::string &name) {
-  for (const char *dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin"}) {
-    if (::access((fs::path(dir) / name).c_str(), X_OK) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-bool hugetlb_on_v1() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string line;
-  while (std::getline(mounts, line)) {
-    if (line.find(" cgroup ") != std::string::npos && line.find("hugetlb") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // Waits (bounded) for pid, our child through the subreaper, and returns its
@@ -236,7 +217,7 @@ protected:
       GTEST_SKIP() << suite_skip_;
     }
     ASSERT_NE(oci_descriptor(), nullptr) << kPlugin << ": " << ::dlerror();
-    if (!binary_in_path(runtime())) {
+    if (!installed(runtime())) {
       GTEST_SKIP() << runtime() << " is not installed";
     }
     if (runtime() == std::string("crun")) {
@@ -405,19 +386,6 @@ private:
         }
       }
     }
-  }
-
-  static int hugetlb_cgroup_count() {
-    std::ifstream cgroups("/proc/cgroups");
-    std::string name;
-    int hierarchy = 0, count = 0, enabled = 0;
-    cgroups.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-    while (cgroups >> name >> hierarchy >> count >> enabled) {
-      if (name == "hugetlb") {
-        return count;
-      }
-    }
-    return 1;
   }
 
   static void wait_until_hugetlb_has_only_its_root() {

@@ -1,9 +1,10 @@
-// What the kernel does once load_seccomp has installed a profile: each test
+// What the kernel does once install_seccomp has installed a compiled profile: each test
 // forks a child that sets no_new_privs, loads the filter and probes syscalls,
 // reporting the first surprise through its exit code (the child must not
 // touch gtest, and after the filter only raw syscalls are safe).
 #include "common/seccomp.hpp"
 #include "container/seccomp_profile.hpp"
+#include "container/spec_builder.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,11 +26,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kDefaultCaps = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE"};
+const std::vector<std::string> &kDefaultCaps = default_capabilities();
 
 constexpr int kLoadFailed = 100;
 
@@ -38,12 +35,16 @@ constexpr int kLoadFailed = 100;
 using Probe = std::function<int()>;
 
 // The exit status of a child that loaded seccomp and ran probe.
+// Compiled in the parent and installed in the child, as the namespaces
+// backend does.
 int run_confined(const json &seccomp, const Probe &probe) {
+  const auto program = runtime::compile_seccomp(seccomp);
   const pid_t child = fork();
   if (child == 0) {
     const rlimit no_core{0, 0}; // SIGSYS would dump core
     setrlimit(RLIMIT_CORE, &no_core);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !runtime::load_seccomp(seccomp).ok()) {
+    if (!program.ok() || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        !runtime::install_seccomp(*program).ok()) {
       _exit(kLoadFailed);
     }
     _exit(probe());
@@ -153,8 +154,8 @@ json native_only(json profile) {
 
 TEST(SeccompFilter, CustomAllowlistRefusesEverythingElseWithItsErrno) {
   const auto profile = native_only(custom_allowlist());
-  ASSERT_TRUE(runtime::check_seccomp(profile).ok())
-      << runtime::check_seccomp(profile).error().describe();
+  ASSERT_TRUE(runtime::compile_seccomp(profile).ok())
+      << runtime::compile_seccomp(profile).error().describe();
   const int status = run_confined(profile, [] {
     if (syscall(SYS_getpid) <= 0)
       return 1;
@@ -189,7 +190,7 @@ TEST(SeccompFilter, KillProcessActionEndsTheChildWithSigsys) {
 TEST(SeccompFilter, CheckRejectsWhatCannotBeLoaded) {
   auto profile = custom_allowlist();
   profile["syscalls"][0]["action"] = "SCMP_ACT_NOTIFY";
-  auto checked = runtime::check_seccomp(profile);
+  auto checked = runtime::compile_seccomp(profile);
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.error().code, sdk::Errc::unsupported);
   EXPECT_NE(checked.error().describe().find("syscalls[0]: SCMP_ACT_NOTIFY"), std::string::npos)
@@ -197,7 +198,7 @@ TEST(SeccompFilter, CheckRejectsWhatCannotBeLoaded) {
 
   profile = custom_allowlist();
   profile["syscalls"][1]["args"][0]["op"] = "SCMP_CMP_SOMETIMES";
-  checked = runtime::check_seccomp(profile);
+  checked = runtime::compile_seccomp(profile);
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.error().code, sdk::Errc::invalid_argument);
   EXPECT_NE(checked.error().message.find("syscalls[1].args[0]: unknown op"), std::string::npos)
@@ -205,12 +206,12 @@ TEST(SeccompFilter, CheckRejectsWhatCannotBeLoaded) {
 
   profile = custom_allowlist();
   profile["architectures"] = {"SCMP_ARCH_VAX"};
-  checked = runtime::check_seccomp(profile);
+  checked = runtime::compile_seccomp(profile);
   ASSERT_FALSE(checked.ok());
   EXPECT_NE(checked.error().message.find("unknown architecture"), std::string::npos);
 
-  EXPECT_TRUE(runtime::check_seccomp(default_seccomp_profile(kDefaultCaps)).ok());
-  EXPECT_TRUE(runtime::check_seccomp(json()).ok()) << "no linux.seccomp: no filter";
+  EXPECT_TRUE(runtime::compile_seccomp(default_seccomp_profile(kDefaultCaps)).ok());
+  EXPECT_TRUE(runtime::compile_seccomp(json()).ok()) << "no linux.seccomp: no filter";
 }
 
 } // namespace

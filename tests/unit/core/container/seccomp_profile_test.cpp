@@ -2,6 +2,7 @@
 // Docker-format file, both as OCI linux.seccomp objects. What the kernel then
 // does with them is tests/integration/plugins/runtime/seccomp_test.cpp.
 #include "container/seccomp_profile.hpp"
+#include "container/spec_builder.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -16,11 +17,7 @@ namespace {
 using nlohmann::json;
 
 // Docker's default capability set: no CAP_SYS_ADMIN, CAP_SYS_PTRACE...
-const std::vector<std::string> kDefaultCaps = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE"};
+const std::vector<std::string> &kDefaultCaps = default_capabilities();
 
 std::vector<std::string> with(std::vector<std::string> caps, const std::string &extra) {
   caps.push_back(extra);
