@@ -609,7 +609,7 @@ sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool
       return std::move(mounted).error();
     }
     std::error_code ec;
-    fs::remove(dir(record->id) / monitor_files::stop_requested, ec);
+    fs::remove(dir(record->id) / monitor_files::kStopRequested, ec);
     auto ready = spawn_monitor(*record, attach);
     if (!ready.ok()) {
       return std::move(ready).error();
@@ -752,7 +752,7 @@ sdk::Result<void> ContainerService::stop(const std::string &reference, int timeo
   if (!current->running() && current->state.status != "created") {
     return {};
   }
-  if (auto written = write_text(dir(current->record.id) / monitor_files::stop_requested, "");
+  if (auto written = write_text(dir(current->record.id) / monitor_files::kStopRequested, "");
       !written.ok()) {
     return written;
   }
@@ -790,7 +790,7 @@ sdk::Result<void> ContainerService::kill(const std::string &reference, int signa
   }
   if (signal == SIGKILL || signal == SIGTERM) {
     // A user's kill ends the restart loop, as docker kill does.
-    (void)write_text(dir(current->record.id) / monitor_files::stop_requested, "");
+    (void)write_text(dir(current->record.id) / monitor_files::kStopRequested, "");
   }
   return send_frame(connection->get(), Frame::signal, {{"signal", signal}});
 }
@@ -806,7 +806,7 @@ sdk::Result<void> ContainerService::restart(const std::string &reference, int ti
   }
   {
     UniqueFd lock(
-        ::open((dir(current->record.id) / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
+        ::open((dir(current->record.id) / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
     if (lock.get() >= 0) {
       ::flock(lock.get(), LOCK_EX); // and let go before the new monitor wants it
     }
@@ -858,13 +858,13 @@ sdk::Result<void> ContainerService::remove(const std::string &reference, bool fo
                                    "\": container is running: stop it first (berth stop " +
                                    record.name + ") or force remove (berth rm -f)");
       }
-      (void)write_text(dir(record.id) / monitor_files::stop_requested, "");
+      (void)write_text(dir(record.id) / monitor_files::kStopRequested, "");
       if (auto stopped = stop_record(record, 0, SIGKILL); !stopped.ok()) {
         return stopped;
       }
     }
     // Wait for the monitor to let go, so nothing of the container is in use.
-    UniqueFd lock(::open((dir(record.id) / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd lock(::open((dir(record.id) / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
     if (lock.get() >= 0) {
       ::flock(lock.get(), LOCK_EX);
     }
@@ -977,7 +977,7 @@ sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &referen
       {"RestartCount", s.restart_count},
       {"Driver", env_.storage_driver},
       {"Platform", "linux"},
-      {"LogPath", (home / monitor_files::log).string()},
+      {"LogPath", (home / monitor_files::kLog).string()},
       {"ResolvConfPath", (home / "resolv.conf").string()},
       {"HostnamePath", (home / "hostname").string()},
       {"HostsPath", (home / "hosts").string()},
@@ -1019,7 +1019,7 @@ sdk::Result<void> ContainerService::logs(const std::string &reference, const Log
     return std::move(current).error();
   }
   const auto home = dir(current->record.id);
-  const auto file = home / monitor_files::log;
+  const auto file = home / monitor_files::kLog;
   auto options = log_options(current->record.config.log_options);
   auto lines = read_log_lines(file, options.ok() ? options->max_files : 1);
   const auto skip = request.tail < 0 || static_cast<std::size_t>(request.tail) >= lines.size()

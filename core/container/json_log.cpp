@@ -8,7 +8,7 @@ namespace berth {
 namespace {
 
 // A program that never prints a newline still gets its output logged.
-constexpr std::size_t kMaxPartial = 16 * 1024;
+constexpr std::size_t kMaxPartial = std::size_t{16} * 1024;
 
 std::filesystem::path rotated(const std::filesystem::path &file, int n) {
   return file.string() + "." + std::to_string(n);

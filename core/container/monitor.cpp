@@ -94,7 +94,7 @@ json to_json(const MonitorConfig &c) {
 }
 
 sdk::Result<MonitorConfig> read_monitor_config(const fs::path &dir) {
-  const auto file = dir / monitor_files::config;
+  const auto file = dir / monitor_files::kConfig;
   std::ifstream in(file);
   if (!in) {
     return sdk::errno_error("open", file.string());
@@ -124,7 +124,7 @@ sdk::Result<MonitorConfig> read_monitor_config(const fs::path &dir) {
 }
 
 sdk::Result<void> write_monitor_config(const fs::path &dir, const MonitorConfig &config) {
-  return write_atomically(dir / monitor_files::config, to_json(config).dump(2));
+  return write_atomically(dir / monitor_files::kConfig, to_json(config).dump(2));
 }
 
 json to_json(const MonitorState &s) {
@@ -140,7 +140,7 @@ json to_json(const MonitorState &s) {
 }
 
 std::optional<MonitorState> read_monitor_state(const fs::path &dir) {
-  std::ifstream in(dir / monitor_files::state);
+  std::ifstream in(dir / monitor_files::kState);
   if (!in) {
     return std::nullopt;
   }
@@ -163,11 +163,11 @@ std::optional<MonitorState> read_monitor_state(const fs::path &dir) {
 }
 
 sdk::Result<void> write_monitor_state(const fs::path &dir, const MonitorState &state) {
-  return write_atomically(dir / monitor_files::state, to_json(state).dump());
+  return write_atomically(dir / monitor_files::kState, to_json(state).dump());
 }
 
 bool monitor_alive(const fs::path &dir) {
-  UniqueFd lock(::open((dir / monitor_files::lock).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
   if (lock.get() < 0) {
     return false;
   }
@@ -260,11 +260,11 @@ sdk::Result<int> connect_attach(const fs::path &dir) {
     return sdk::errno_error("open", dir.string());
   }
   const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  auto address = socket_address(dir_fd.get(), monitor_files::attach);
+  auto address = socket_address(dir_fd.get(), monitor_files::kAttach);
   if (::connect(sock, reinterpret_cast<sockaddr *>(&address), sizeof address) < 0) {
     const int err = errno;
     ::close(sock);
-    return sdk::errno_error("connect", (dir / monitor_files::attach).string(), err);
+    return sdk::errno_error("connect", (dir / monitor_files::kAttach).string(), err);
   }
   return sock;
 }
@@ -274,14 +274,14 @@ sdk::Result<int> listen_attach(const fs::path &dir) {
   if (dir_fd.get() < 0) {
     return sdk::errno_error("open", dir.string());
   }
-  ::unlink((dir / monitor_files::attach).c_str());
+  ::unlink((dir / monitor_files::kAttach).c_str());
   const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  auto address = socket_address(dir_fd.get(), monitor_files::attach);
+  auto address = socket_address(dir_fd.get(), monitor_files::kAttach);
   if (::bind(sock, reinterpret_cast<sockaddr *>(&address), sizeof address) < 0 ||
       ::listen(sock, 16) < 0) {
     const int err = errno;
     ::close(sock);
-    return sdk::errno_error("listen", (dir / monitor_files::attach).string(), err);
+    return sdk::errno_error("listen", (dir / monitor_files::kAttach).string(), err);
   }
   return sock;
 }

@@ -24,8 +24,8 @@
 namespace berth {
 
 struct LogOptions {
-  std::uint64_t max_size = 10 * 1024 * 1024; // bytes per file before rotating
-  int max_files = 3;                         // the current file included
+  std::uint64_t max_size = std::uint64_t{10} * 1024 * 1024; // bytes per file before rotating
+  int max_files = 3;                                        // the current file included
 };
 
 sdk::Result<LogOptions> log_options(const std::map<std::string, std::string> &options);
@@ -72,13 +72,13 @@ bool monitor_alive(const std::filesystem::path &dir);
 std::string rfc3339_now();
 
 namespace monitor_files {
-inline constexpr const char *config = "shim.json";
-inline constexpr const char *state = "state.json";
-inline constexpr const char *lock = "shim.lock";
-inline constexpr const char *attach = "attach.sock";
-inline constexpr const char *console = "console.sock";
-inline constexpr const char *log = "container.log";
-inline constexpr const char *stop_requested = "stop-requested";
+inline constexpr const char *kConfig = "shim.json";
+inline constexpr const char *kState = "state.json";
+inline constexpr const char *kLock = "shim.lock";
+inline constexpr const char *kAttach = "attach.sock";
+inline constexpr const char *kConsole = "console.sock";
+inline constexpr const char *kLog = "container.log";
+inline constexpr const char *kStopRequested = "stop-requested";
 } // namespace monitor_files
 
 // Attach frames: type byte, 4-byte big-endian length, payload.

@@ -323,7 +323,7 @@ sdk::Result<ContainerService *> Engine::containers() {
   environment.remove_command = {(options_.helper_dir / "berth").string(), "--root",
                                 stack_.root.string()};
   if (auto file = choose_stack_file(options_)) {
-    environment.remove_command.push_back("--stack");
+    environment.remove_command.emplace_back("--stack");
     environment.remove_command.push_back(std::filesystem::absolute(*file).string());
   }
   environment.remove_command.insert(environment.remove_command.end(), {"rm", "-f", "-v"});

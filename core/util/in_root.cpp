@@ -38,7 +38,7 @@ sdk::Result<void> make_directories_in_root(const std::filesystem::path &root,
       return sdk::errno_error("open", root.string() + prefix);
     }
     if (::mkdirat(parent.get(), part.c_str(), 0755) < 0 && errno != EEXIST) {
-      return sdk::errno_error("mkdir", root.string() + prefix + part);
+      return sdk::errno_error("mkdir", (root / prefix.substr(1) / part).string());
     }
     prefix += part + "/";
   }

@@ -52,7 +52,7 @@ struct Client {
   bool stdin_attached = false;
 };
 
-constexpr std::size_t kClientQueueLimit = 16 * 1024 * 1024;
+constexpr std::size_t kClientQueueLimit = std::size_t{16} * 1024 * 1024;
 
 void flush_client(Client &client) {
   while (!client.pending.empty()) {
@@ -82,7 +82,7 @@ public:
   Monitor(fs::path dir, MonitorConfig config, std::shared_ptr<sdk::IsolationBackend> backend,
           json spec, int ready)
       : dir_(std::move(dir)), config_(std::move(config)), backend_(std::move(backend)),
-        spec_(std::move(spec)), ready_(ready), log_(dir_ / monitor_files::log, config_.log) {}
+        spec_(std::move(spec)), ready_(ready), log_(dir_ / monitor_files::kLog, config_.log) {}
 
   int run();
 
@@ -144,17 +144,17 @@ void Monitor::finish_report() {
 
 sdk::Result<void> Monitor::open_io(sdk::ProcessIo &io, UniqueFd &console_listener) {
   if (config_.tty) {
-    ::unlink(monitor_files::console);
+    ::unlink(monitor_files::kConsole);
     console_listener.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, monitor_files::console, sizeof address.sun_path - 1);
+    std::strncpy(address.sun_path, monitor_files::kConsole, sizeof address.sun_path - 1);
     if (::bind(console_listener.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) <
             0 ||
         ::listen(console_listener.get(), 1) < 0) {
-      return sdk::errno_error("listen", (dir_ / monitor_files::console).string());
+      return sdk::errno_error("listen", (dir_ / monitor_files::kConsole).string());
     }
-    io.console_socket = monitor_files::console; // we run in the container's directory
+    io.console_socket = monitor_files::kConsole; // we run in the container's directory
     return {};
   }
   auto make = [](UniqueFd &ours, UniqueFd &theirs, bool we_write) -> bool {
@@ -196,7 +196,7 @@ sdk::Result<void> Monitor::launch() {
   if (config_.tty) {
     UniqueFd connection(::accept4(console_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
     auto master = receive_fd(connection.get());
-    ::unlink(monitor_files::console);
+    ::unlink(monitor_files::kConsole);
     if (!master.ok()) {
       (void)backend_->remove(config_.id);
       return std::move(master).error();
@@ -460,7 +460,7 @@ void Monitor::record_exit(int status) {
 }
 
 bool Monitor::should_restart() const {
-  if (fs::exists(dir_ / monitor_files::stop_requested)) {
+  if (fs::exists(dir_ / monitor_files::kStopRequested)) {
     return false;
   }
   const auto &policy = config_.restart;
@@ -488,7 +488,7 @@ void Monitor::backoff() {
     if (::poll(&fd, 1, static_cast<int>(left.count()) + 1) > 0) {
       accept_clients();
     }
-    if (fs::exists(dir_ / monitor_files::stop_requested)) {
+    if (fs::exists(dir_ / monitor_files::kStopRequested)) {
       return;
     }
   }
@@ -529,7 +529,7 @@ int Monitor::run() {
       break;
     }
     backoff();
-    if (fs::exists(dir_ / monitor_files::stop_requested)) {
+    if (fs::exists(dir_ / monitor_files::kStopRequested)) {
       // Stopped while waiting to restart: it ended with the last exit.
       state_.status = "exited";
       save();
@@ -553,6 +553,7 @@ void run_on_exit(const std::vector<std::string> &command) {
   const int pid = ::fork();
   if (pid == 0) {
     std::vector<char *> argv;
+    argv.reserve(command.size() + 1);
     for (const auto &arg : command) {
       argv.push_back(const_cast<char *>(arg.c_str()));
     }
@@ -566,7 +567,7 @@ void run_on_exit(const std::vector<std::string> &command) {
 }
 
 int shim_main(const fs::path &dir, int ready) {
-  UniqueFd lock(::open((dir / monitor_files::lock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (lock.get() < 0 || ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
     const json failed = {{"event", "failed"},
                          {"code", "busy"},

@@ -292,9 +292,13 @@ std::vector<std::pair<std::string, std::string>> device_lines(const nlohmann::js
   for (const auto &rule : rules) {
     const auto type = rule.value("type", std::string{"a"});
     const auto access = rule.value("access", std::string{"rwm"});
-    const auto line = type == "a" ? std::string("a")
-                                  : type + " " + device_number(rule, "major") + ":" +
-                                        device_number(rule, "minor") + " " + access;
+    std::string line = "a";
+    if (type != "a") {
+      line = type;
+      line += " " + device_number(rule, "major");
+      line += ":" + device_number(rule, "minor");
+      line += " " + access;
+    }
     lines.emplace_back(rule.value("allow", false) ? "devices.allow" : "devices.deny", line);
   }
   return lines;

@@ -378,7 +378,10 @@ void protect_paths(const InitPlan &plan, const ChildChannels &channels) {
     std::replace(file.begin() + 10, file.end(), '.', '/');
     const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
     CHECK_SYS(fd, "sysctl " + key);
-    CHECK_SYS(::write(fd, value.data(), value.size()), "sysctl " + key + "=" + value);
+    std::string setting = "sysctl " + key;
+    setting += "=";
+    setting += value;
+    CHECK_SYS(::write(fd, value.data(), value.size()), setting);
     ::close(fd);
   }
   mask_paths(plan, channels);
@@ -490,7 +493,9 @@ std::string find_executable(const ProcessPlan &plan, const ChildChannels &channe
   std::string dir;
   bool denied = false;
   while (std::getline(dirs, dir, ':')) {
-    const auto candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    auto candidate = dir.empty() ? std::string(".") : dir;
+    candidate += "/";
+    candidate += name;
     const int err = check(candidate);
     if (err == 0) {
       return candidate;

@@ -521,12 +521,12 @@ namespace {
 // The container's namespaces that differ from ours, in the order setns
 // wants: mount last, since it changes what the other paths would name.
 std::vector<std::pair<Fd, int>> open_namespaces(int pid) {
-  static const std::pair<const char *, int> kTypes[] = {
+  static const std::pair<const char *, int> types[] = {
       {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
       {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
   };
   std::vector<std::pair<Fd, int>> namespaces;
-  for (const auto &[name, type] : kTypes) {
+  for (const auto &[name, type] : types) {
     const auto theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
     struct stat a {};
     struct stat b {};

@@ -184,7 +184,7 @@ sdk::Result<UniqueFd> lifted_copy(int fd) {
 
 sdk::Result<CommandOutput> run_command(const std::vector<std::string> &argv,
                                        const sdk::ProcessIo *io) {
-  const std::string what = argv[0];
+  const std::string &what = argv[0];
   UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null.get() < 0) {
     return sdk::errno_error("open", "/dev/null");

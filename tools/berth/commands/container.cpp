@@ -247,6 +247,7 @@ int run_ps(Context &context, const strings &args) {
     return kExitOk;
   }
   std::vector<strings> rows;
+  rows.reserve(views.size());
   for (const auto &view : views) {
     rows.push_back({full ? view.record.id : short_id(view.record.id), view.record.config.image,
                     command_text(view), view.created_text(), view.status_text(), view.record.name});

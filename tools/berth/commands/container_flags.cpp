@@ -149,7 +149,7 @@ private:
 int signal_pipe[2] = {-1, -1};
 
 extern "C" void forward_signal(int signal) {
-  const unsigned char byte = static_cast<unsigned char>(signal);
+  const auto byte = static_cast<unsigned char>(signal);
   (void)!::write(signal_pipe[1], &byte, 1);
 }
 

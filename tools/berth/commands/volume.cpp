@@ -68,6 +68,7 @@ int run_ls(Context &context, const strings &args) {
     return kExitOk;
   }
   std::vector<strings> rows;
+  rows.reserve(volumes.size());
   for (const auto &volume : volumes) {
     rows.push_back({"local", volume.name});
   }
