@@ -71,12 +71,14 @@ public:
     fs::create_directories(cgroup_);
     ok_ = make_rootfs() && import_image() && make_bundle();
     crun_ = hugetlb_on_v1() && run({"crun", "--version"}).status == 0;
+    podman_parents_before_ = podman_parents();
     podman_ = ::access("/usr/bin/podman", X_OK) == 0 && load_podman();
   }
   ~Bench() {
     run(berth({"container", "prune"}));
     if (podman_) {
       run(podman({"rmi", "-af"}));
+      remove_podman_parents();
     }
     std::error_code ec;
     for (int tries = 0; tries < 100 && ::rmdir(cgroup_.c_str()) != 0 && errno == EBUSY; ++tries) {
@@ -194,6 +196,36 @@ private:
     std::ofstream(bundle / "config.json") << spec.dump(2);
     return true;
   }
+  // podman with cgroupfs leaves libpod_parent/conmon in every hierarchy;
+  // in those that had none before, this run removes them (rmdir: only
+  // while empty; conmon outlives `podman run --rm` by a moment).
+  static std::vector<fs::path> podman_parents() {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (const auto &hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      if (fs::exists(hierarchy.path() / "libpod_parent")) {
+        found.push_back(hierarchy.path() / "libpod_parent");
+      }
+    }
+    return found;
+  }
+  void remove_podman_parents() const {
+    for (int tries = 0; tries < 100; ++tries) {
+      bool left = false;
+      for (const auto &parent : podman_parents()) {
+        if (std::find(podman_parents_before_.begin(), podman_parents_before_.end(), parent) ==
+            podman_parents_before_.end()) {
+          ::rmdir((parent / "conmon").c_str());
+          left = ::rmdir(parent.c_str()) != 0 || left;
+        }
+      }
+      if (!left) {
+        return;
+      }
+      ::usleep(20000);
+    }
+  }
+
   bool load_podman() {
     const auto archive = (dir_ / "image.tar").string();
     return run(berth({"save", "-o", archive, "bench:latest"})).status == 0 &&
@@ -205,6 +237,7 @@ private:
   bool ok_ = false;
   bool crun_ = false;
   bool podman_ = false;
+  std::vector<fs::path> podman_parents_before_;
 };
 
 Bench &bench() {

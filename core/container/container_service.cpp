@@ -2,6 +2,7 @@
 
 #include "container/seccomp_profile.hpp"
 #include "util/in_root.hpp"
+#include "util/text.hpp"
 
 #include <berth/sdk/mount.hpp>
 
@@ -33,16 +34,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kKillPatienceMs = 30000; // after SIGKILL, the monitor reports within this
-
-std::string random_id() {
-  std::random_device device;
-  static const char *hex = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) {
-    id += hex[device() % 16];
-  }
-  return id;
-}
 
 // Docker's names are adjective_surname; a shorter list does the same job.
 std::string random_name(std::mt19937 &random) {
@@ -476,7 +467,7 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
       return std::move(runtime).error();
     }
     ContainerRecord record;
-    record.id = random_id();
+    record.id = random_hex_id();
     record.runtime = runtime->backend;
     record.created = rfc3339_now();
     std::mt19937 random(std::random_device{}());
@@ -678,13 +669,6 @@ void ContainerService::reconcile(const ContainerRecord &record, MonitorState &st
 sdk::Result<ContainerView> ContainerService::view_of(const ContainerRecord &record) {
   ContainerView view;
   view.record = record;
-  {
-    std::ifstream in(dir(record.id) / "config.json");
-    const auto spec = json::parse(in, nullptr, false);
-    if (spec.is_object()) {
-      view.args = spec["process"].value("args", std::vector<std::string>{});
-    }
-  }
   if (auto state = read_monitor_state(dir(record.id))) {
     view.state = *state;
     reconcile(record, view.state);
@@ -710,6 +694,12 @@ sdk::Result<std::vector<ContainerView>> ContainerService::list(bool all) {
     for (const auto &record : store_->list()) {
       auto view = view_of(record);
       if (view.ok() && (all || view->running())) {
+        // Only listings show the command as run; it is in the spec.
+        std::ifstream in(dir(record.id) / "config.json");
+        const auto spec = json::parse(in, nullptr, false);
+        if (spec.is_object()) {
+          view->args = spec["process"].value("args", std::vector<std::string>{});
+        }
         views.push_back(std::move(view).value());
       }
     }

@@ -46,7 +46,7 @@ struct ContainerEnvironment {
 struct ContainerView {
   ContainerRecord record;
   MonitorState state;
-  std::vector<std::string> args; // the program and its arguments, as run
+  std::vector<std::string> args; // the program and its arguments, as run (list only)
   // Docker's CREATED column: "5 seconds ago".
   [[nodiscard]] std::string created_text() const;
   [[nodiscard]] bool running() const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <random>
 
 namespace berth {
 
@@ -56,6 +57,17 @@ std::string join(const std::vector<std::string> &items, std::string_view separat
 
 std::string list_or_none(const std::vector<std::string> &items) {
   return items.empty() ? std::string{"none"} : join(items, ", ");
+}
+
+std::string random_hex_id() {
+  std::random_device device;
+  static constexpr const char *kHex = "0123456789abcdef";
+  std::string id;
+  id.reserve(64);
+  for (int i = 0; i < 64; ++i) {
+    id += kHex[device() % 16];
+  }
+  return id;
 }
 
 } // namespace berth

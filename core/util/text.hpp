@@ -24,4 +24,7 @@ std::string join(const std::vector<std::string> &items, std::string_view separat
 // "a, b, c", or "none" for an empty list.
 std::string list_or_none(const std::vector<std::string> &items);
 
+// 64 random hex digits: the id of a container or an anonymous volume.
+std::string random_hex_id();
+
 } // namespace berth

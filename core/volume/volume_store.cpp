@@ -2,27 +2,13 @@
 
 #include "container/container_config.hpp"
 #include "container/monitor.hpp"
+#include "util/text.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <random>
 
 namespace berth {
-namespace {
-
-std::string random_name() {
-  std::random_device device;
-  std::string name;
-  static const char *hex = "0123456789abcdef";
-  for (int i = 0; i < 64; ++i) {
-    name += hex[device() % 16];
-  }
-  return name;
-}
-
-} // namespace
-
 VolumeStore::VolumeStore(Database &db, std::filesystem::path root)
     : db_(db), root_(std::move(root)) {
   db_.write("CREATE TABLE IF NOT EXISTS volumes (name TEXT PRIMARY KEY, created TEXT NOT NULL, "
@@ -36,7 +22,7 @@ std::filesystem::path VolumeStore::directory(const std::string &name) const {
 sdk::Result<VolumeRecord> VolumeStore::create(const std::string &name,
                                               const std::map<std::string, std::string> &labels,
                                               bool anonymous) {
-  const auto chosen = name.empty() ? random_name() : name;
+  const auto chosen = name.empty() ? random_hex_id() : name;
   if (auto valid = check_container_name(chosen); !valid.ok()) {
     return sdk::make_error(sdk::Errc::invalid_argument,
                            "invalid volume name \"" + chosen +

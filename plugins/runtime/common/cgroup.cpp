@@ -27,6 +27,7 @@ struct Hierarchies {
   std::string unified;                              // mount point, "" if none
   bool unified_has_controllers = false;             // a pure v2 host
   std::vector<std::pair<std::string, fs::path>> v1; // controller -> mount point
+  std::vector<fs::path> all; // every cgroup mount, berth's controllers or not
 };
 
 std::vector<std::string> split(const std::string &text, char separator) {
@@ -56,6 +57,9 @@ Hierarchies read_hierarchies() {
       continue;
     }
     const auto &mount_point = before[4];
+    if (after[0] == "cgroup2" || after[0] == "cgroup") {
+      found.all.emplace_back(mount_point);
+    }
     if (after[0] == "cgroup2" && found.unified.empty()) {
       found.unified = mount_point;
     } else if (after[0] == "cgroup") {
@@ -348,8 +352,12 @@ sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &
   }
   for (const auto &dir : directories(path)) {
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
+    // Another container's removal may take an empty parent away under us
+    // (remove_empty_parents); making the path again is enough.
+    for (int attempt = 0; attempt < 3 && !fs::is_directory(dir); ++attempt) {
+      fs::create_directories(dir, ec);
+    }
+    if (ec && !fs::is_directory(dir)) {
       (void)made.destroy();
       return sdk::errno_error("mkdir", dir.string(), ec.value());
     }
@@ -478,6 +486,7 @@ sdk::Result<void> Cgroup::destroy() const {
       }
     }
     if (all_gone) {
+      remove_empty_parents();
       return {};
     }
     if (std::chrono::steady_clock::now() > deadline) {
@@ -487,6 +496,17 @@ sdk::Result<void> Cgroup::destroy() const {
                              path_);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+void Cgroup::remove_empty_parents() const {
+  for (const auto &mount : hierarchies().all) {
+    for (auto dir = fs::path(path_).relative_path().parent_path(); !dir.empty();
+         dir = dir.parent_path()) {
+      if (::rmdir((mount / dir).c_str()) != 0) {
+        break; // still in use by another container, or not ours
+      }
+    }
   }
 }
 

@@ -67,8 +67,11 @@ public:
   // Sends signal to every process in the cgroup.
   void signal_all(int signal) const;
   // Kills every process, waits (bounded) for them to leave, removes the
-  // directories. Safe to repeat.
+  // directories and then the parents they leave empty. Safe to repeat.
   sdk::Result<void> destroy() const;
+  // Removes the now empty parents ("/berth") in every hierarchy, including
+  // ones berth does not use but an OCI runtime filled; one in use stays.
+  void remove_empty_parents() const;
 
 private:
   explicit Cgroup(std::string path) : path_(std::move(path)) {}

@@ -1,6 +1,7 @@
 #include "namespaces/native_backend.hpp"
 
 #include "common/cgroup.hpp"
+#include "common/unique_fd.hpp"
 #include "namespaces/container_setup.hpp"
 #include "namespaces/launch_plan.hpp"
 
@@ -30,33 +31,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class Fd {
-public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  Fd(Fd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd &operator=(Fd &&other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  ~Fd() { reset(); }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  void reset() noexcept {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = -1;
-  }
-
-private:
-  int fd_ = -1;
-};
-
 struct Pipe {
-  Fd read;
-  Fd write;
+  UniqueFd read;
+  UniqueFd write;
 };
 
 sdk::Result<Pipe> make_pipe() {
@@ -64,7 +41,7 @@ sdk::Result<Pipe> make_pipe() {
   if (::pipe2(fds, O_CLOEXEC) < 0) {
     return sdk::errno_error("pipe2", "");
   }
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 sdk::Result<void> valid_id(const std::string &id) {
@@ -149,8 +126,8 @@ bool alive(const Record &record) {
   return info && info->start_time == record.start_time && info->state != 'Z' && info->state != 'X';
 }
 
-sdk::Result<Fd> connect_console(const std::string &path) {
-  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+sdk::Result<UniqueFd> connect_console(const std::string &path) {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path) {
@@ -214,7 +191,7 @@ ChildChannels channels_for(const sdk::ProcessIo &io, const Pipe &report, const P
 
 // Waits for the init to open the fifo's write end, or for it to die.
 sdk::Result<void> await_init(int fifo, int pid, const std::string &id) {
-  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   pollfd fds[2] = {{fifo, POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
   while (true) {
     const int ready = ::poll(fds, pidfd.get() >= 0 ? 2 : 1, -1);
@@ -382,13 +359,13 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       if (::mkfifo(fifo_path.c_str(), 0622) < 0 || ::chmod(fifo_path.c_str(), 0622) < 0) {
         return sdk::errno_error("mkfifo", fifo_path.string());
       }
-      Fd fifo(::open(fifo_path.c_str(), O_PATH | O_CLOEXEC));
+      UniqueFd fifo(::open(fifo_path.c_str(), O_PATH | O_CLOEXEC));
       auto report = make_pipe();
       auto go = make_pipe();
       if (fifo.get() < 0 || !report.ok() || !go.ok()) {
         return sdk::errno_error("set up the init's channels", id);
       }
-      Fd console;
+      UniqueFd console;
       if (plan->process.terminal) {
         auto connected = connect_console(io.console_socket);
         if (!connected.ok()) {
@@ -398,7 +375,7 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       }
       auto channels = channels_for(io, *report, *go, console.get());
       channels.exec_fifo = fifo.get();
-      Fd cgroup_fd(cgroup.open_unified());
+      UniqueFd cgroup_fd(cgroup.open_unified());
       auto cloned = clone_into(plan->clone_flags, cgroup_fd.get());
       if (!cloned.ok()) {
         return std::move(cloned).error();
@@ -448,7 +425,7 @@ sdk::Result<void> NativeBackend::start(const std::string &id) noexcept {
     return std::move(record).error();
   }
   const auto fifo_path = dir(id) / "exec.fifo";
-  Fd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fifo.get() < 0) {
     if (errno == ENOENT) {
       return sdk::make_error(sdk::Errc::invalid_argument, "the container was started already", id);
@@ -520,12 +497,12 @@ namespace {
 
 // The container's namespaces that differ from ours, in the order setns
 // wants: mount last, since it changes what the other paths would name.
-std::vector<std::pair<Fd, int>> open_namespaces(int pid) {
+std::vector<std::pair<UniqueFd, int>> open_namespaces(int pid) {
   static const std::pair<const char *, int> types[] = {
       {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
       {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
   };
-  std::vector<std::pair<Fd, int>> namespaces;
+  std::vector<std::pair<UniqueFd, int>> namespaces;
   for (const auto &[name, type] : types) {
     const auto theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
     struct stat a {};
@@ -534,7 +511,7 @@ std::vector<std::pair<Fd, int>> open_namespaces(int pid) {
         ::stat((std::string("/proc/self/ns/") + name).c_str(), &b) == 0 && a.st_ino == b.st_ino) {
       continue;
     }
-    namespaces.emplace_back(Fd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC)), type);
+    namespaces.emplace_back(UniqueFd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC)), type);
   }
   return namespaces;
 }
@@ -542,7 +519,7 @@ std::vector<std::pair<Fd, int>> open_namespaces(int pid) {
 // The intermediate child joins the namespaces and forks the real process,
 // which is then inside the PID namespace too; the intermediate exits, so
 // the process is reparented to our subreaper.
-[[noreturn]] void enter_and_fork(const std::vector<std::pair<Fd, int>> &namespaces,
+[[noreturn]] void enter_and_fork(const std::vector<std::pair<UniqueFd, int>> &namespaces,
                                  const ProcessPlan &plan, const ChildChannels &channels,
                                  int pid_out) {
   for (const auto &[fd, type] : namespaces) {
@@ -589,7 +566,7 @@ sdk::Result<int> NativeBackend::exec(const std::string &id, const nlohmann::json
     if (!report.ok() || !go.ok() || !pid_pipe.ok()) {
       return sdk::errno_error("pipe2", id);
     }
-    Fd console;
+    UniqueFd console;
     if (plan->terminal) {
       auto connected = connect_console(io.console_socket);
       if (!connected.ok()) {

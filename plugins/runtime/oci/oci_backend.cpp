@@ -477,6 +477,10 @@ sdk::Result<void> OciBackend::remove_container(const std::string &id) {
   if (auto deleted = run(scratch->path(), {"delete", "--force", id}, nullptr, id); !deleted.ok()) {
     return std::move(deleted).error();
   }
+  // The runtime removes the container's cgroup, never the parent it made.
+  if (record && !record->cgroup.empty()) {
+    Cgroup::open(record->cgroup).remove_empty_parents();
+  }
   return record ? host_.kv().erase(record_key(id)) : sdk::Result<void>();
 }
 

@@ -1,5 +1,7 @@
 #include "oci/runtime_command.hpp"
 
+#include "common/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -20,31 +22,6 @@ namespace fs = std::filesystem;
 
 // A runtime stuck in a hook or on a kernel lock must not hang the engine.
 constexpr auto kCommandTimeout = std::chrono::minutes(2);
-
-class UniqueFd {
-public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd &operator=(UniqueFd &&other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd &) = delete;
-  UniqueFd &operator=(const UniqueFd &) = delete;
-  ~UniqueFd() { reset(); }
-
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-
-private:
-  int fd_ = -1;
-};
 
 // Everything execve needs, built before fork: the child may only make
 // async-signal-safe calls.
