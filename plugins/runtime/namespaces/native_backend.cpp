@@ -1,9 +1,10 @@
 #include "namespaces/native_backend.hpp"
 
 #include "common/cgroup.hpp"
-#include "common/unique_fd.hpp"
 #include "namespaces/container_setup.hpp"
 #include "namespaces/launch_plan.hpp"
+
+#include <berth/sdk/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -23,9 +24,13 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 
 namespace berth::runtime {
+
+using sdk::UniqueFd;
 namespace {
 
 namespace fs = std::filesystem;
@@ -170,6 +175,54 @@ sdk::Result<Cloned> clone_into(int flags, int cgroup_fd) {
 void reap(int pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
+}
+
+bool single_threaded() {
+  std::error_code ec;
+  auto tasks = fs::directory_iterator("/proc/self/task", ec);
+  return !ec && std::distance(tasks, fs::directory_iterator()) == 1;
+}
+
+// The container's init allocates and takes locks before it execs. After a
+// raw clone3 from a threaded caller, a lock another thread held at that
+// moment (malloc's, stdio's) stays held forever in the child. So a threaded
+// caller clones from a forked intermediate: glibc's fork leaves those locks
+// consistent, and the intermediate has one thread. The init is reparented
+// to the caller, which the contract makes a child subreaper.
+sdk::Result<Cloned> clone_init(int flags, int cgroup_fd, const std::function<void()> &init) {
+  if (single_threaded()) {
+    auto cloned = clone_into(flags, cgroup_fd);
+    if (cloned.ok() && cloned->pid == 0) {
+      init();
+    }
+    return cloned;
+  }
+  auto channel = make_pipe();
+  if (!channel.ok()) {
+    return sdk::errno_error("pipe2", "clone intermediate");
+  }
+  const int intermediate = ::fork();
+  if (intermediate < 0) {
+    return sdk::errno_error("fork", "clone intermediate");
+  }
+  if (intermediate == 0) {
+    auto cloned = clone_into(flags, cgroup_fd);
+    if (cloned.ok() && cloned->pid == 0) {
+      init();
+    }
+    const Cloned report = cloned.ok() ? *cloned : Cloned{-errno, false};
+    (void)!::write(channel->write.get(), &report, sizeof report);
+    ::_exit(0);
+  }
+  channel->write.reset();
+  Cloned cloned;
+  const auto got = ::read(channel->read.get(), &cloned, sizeof cloned);
+  reap(intermediate);
+  if (got != static_cast<ssize_t>(sizeof cloned) || cloned.pid <= 0) {
+    return sdk::errno_error("clone3", "new namespaces",
+                            got == static_cast<ssize_t>(sizeof cloned) ? -cloned.pid : EIO);
+  }
+  return cloned;
 }
 
 struct Launched {
@@ -353,6 +406,12 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
     }
     const auto cgroup = std::move(made).value();
     auto launched = [&]() -> sdk::Result<int> {
+      // One launch at a time: an init inherits every fd open in the caller
+      // when it is cloned, another launch's report pipe included, and holds
+      // it while it waits for start; that launch would wait for the pipe's
+      // end forever.
+      static std::mutex launching;
+      const std::lock_guard one_at_a_time(launching);
       const auto fifo_path = home / "exec.fifo";
       // The init opens it after switching to the container's user; the
       // state directory (under the engine's root-only root) guards it.
@@ -376,12 +435,10 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       auto channels = channels_for(io, *report, *go, console.get());
       channels.exec_fifo = fifo.get();
       UniqueFd cgroup_fd(cgroup.open_unified());
-      auto cloned = clone_into(plan->clone_flags, cgroup_fd.get());
+      auto cloned = clone_init(plan->clone_flags, cgroup_fd.get(),
+                               [&] { run_container_init(*plan, channels); });
       if (!cloned.ok()) {
         return std::move(cloned).error();
-      }
-      if (cloned->pid == 0) {
-        run_container_init(*plan, channels);
       }
       const auto pid = &cloned->pid;
       report->write.reset();
