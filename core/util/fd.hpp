@@ -1,38 +1,10 @@
-// An owned file descriptor.
+// An owned file descriptor: the SDK's, so that the core and plugins share one.
 #pragma once
 
-#include <unistd.h>
-
-#include <utility>
+#include <berth/sdk/unique_fd.hpp>
 
 namespace berth {
 
-class UniqueFd {
-public:
-  UniqueFd() noexcept = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(const UniqueFd &) = delete;
-  UniqueFd &operator=(const UniqueFd &) = delete;
-  UniqueFd(UniqueFd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd &operator=(UniqueFd &&other) noexcept {
-    if (this != &other) {
-      reset(std::exchange(other.fd_, -1));
-    }
-    return *this;
-  }
-
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-
-private:
-  int fd_ = -1;
-};
+using sdk::UniqueFd;
 
 } // namespace berth

@@ -1,6 +1,6 @@
 #include "oci/runtime_command.hpp"
 
-#include "common/unique_fd.hpp"
+#include <berth/sdk/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +16,8 @@
 extern char **environ; // NOLINT(readability-identifier-naming): POSIX's name
 
 namespace berth::runtime {
+
+using sdk::UniqueFd;
 namespace {
 
 namespace fs = std::filesystem;

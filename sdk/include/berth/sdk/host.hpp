@@ -46,6 +46,42 @@ public:
   list(std::string_view prefix) noexcept = 0;
 };
 
+// Address management for network drivers, kept by the core in its store so
+// that no two networks overlap and no address is handed out twice, across
+// processes and restarts. IPv4; subnets in CIDR notation, addresses without
+// a prefix length. Every call is one transaction.
+struct AddressPool {
+  std::string subnet;  // "10.90.3.0/24"
+  std::string gateway; // "10.90.3.1"
+};
+
+class Ipam {
+public:
+  virtual ~Ipam() = default;
+  // Claims a subnet for network: the one asked for, or a free /24 from the
+  // core's default range when subnet is "". The gateway is the subnet's
+  // first host address when gateway is "". Asking again for a network that
+  // has a pool returns that pool. already_exists when it overlaps another
+  // network's pool, invalid_argument for a malformed subnet or a gateway
+  // outside it, unavailable when the default range is used up.
+  virtual Result<AddressPool> request_pool(std::string_view network, std::string_view subnet,
+                                           std::string_view gateway) noexcept = 0;
+  // Gives the pool and every address in it back. Ok when there is none.
+  virtual Result<void> release_pool(std::string_view network) noexcept = 0;
+  // An address for owner (an endpoint id): address when not "", else the
+  // lowest free one (never the network's, broadcast or gateway address).
+  // The same owner asking again gets its address back. already_exists when
+  // address belongs to another owner; unavailable when the pool is full.
+  virtual Result<std::string> request_address(std::string_view network, std::string_view owner,
+                                              std::string_view address) noexcept = 0;
+  // Ok when owner holds nothing.
+  virtual Result<void> release_address(std::string_view network,
+                                       std::string_view owner) noexcept = 0;
+  // (address, owner) of every address in use in network, for gc.
+  virtual Result<std::vector<std::pair<std::string, std::string>>>
+  allocations(std::string_view network) noexcept = 0;
+};
+
 class HostServices {
 public:
   virtual ~HostServices() = default;
@@ -60,6 +96,8 @@ public:
   // True once the user asked the current operation to stop (Ctrl-C). Long
   // loops check it and return Errc::cancelled.
   [[nodiscard]] virtual bool cancelled() const noexcept = 0;
+  // Shared by every plugin of the engine: subnets and addresses.
+  virtual Ipam &ipam() noexcept = 0;
 };
 
 } // namespace berth::sdk::inline v1

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <berth/sdk/host.hpp>
+#include <berth/sdk/ipv4.hpp>
 #include <berth/sdk/network.hpp>
 #include <berth/sdk/plugin.hpp>
 #include <berth/sdk/plugin_abi.h>
@@ -9,3 +10,4 @@
 #include <berth/sdk/runtime.hpp>
 #include <berth/sdk/scheduler.hpp>
 #include <berth/sdk/storage.hpp>
+#include <berth/sdk/unique_fd.hpp>

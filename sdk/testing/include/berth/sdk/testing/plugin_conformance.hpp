@@ -12,6 +12,7 @@
 
 #include <berth/sdk/host.hpp>
 #include <berth/sdk/plugin_abi.h>
+#include <berth/sdk/testing/memory_ipam.hpp>
 #include <berth/sdk/toolchain.hpp>
 
 #include <dlfcn.h>
@@ -31,9 +32,9 @@
 
 namespace berth::sdk::testing {
 
-// A HostServices for tests: logs to stderr, keeps its key-value pairs in
-// memory, and gives each instance a fresh state directory under /tmp that it
-// removes again.
+// A HostServices for tests: logs to stderr, keeps its key-value pairs and
+// its address claims (MemoryIpam) in memory, and gives each instance a fresh
+// state directory under /tmp that it removes again.
 class TestHost final : public HostServices {
 public:
   TestHost() {
@@ -66,6 +67,7 @@ public:
   }
   [[nodiscard]] bool cancelled() const noexcept override { return cancelled_; }
   void cancel() noexcept { cancelled_ = true; }
+  Ipam &ipam() noexcept override { return ipam_; }
 
 private:
   class StderrLogger final : public Logger {
@@ -112,6 +114,7 @@ private:
   std::filesystem::path dir_;
   StderrLogger logger_;
   MemoryStore kv_;
+  MemoryIpam ipam_;
   bool cancelled_ = false;
 };
 
