@@ -38,6 +38,9 @@ struct RuntimeSection {
 struct NetworkEntry {
   std::string name;
   PluginChoice driver;
+  std::string subnet;  // "" for one from IPAM's default range
+  std::string gateway; // "" for the subnet's first address
+  bool internal = false;
 };
 
 struct NetworkSection {

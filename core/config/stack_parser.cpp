@@ -3,8 +3,9 @@
 #include "config/checker.hpp"
 #include "config/sections.hpp"
 #include "config/stack.hpp"
-
 #include "util/text.hpp"
+
+#include <berth/sdk/ipv4.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -244,7 +245,7 @@ private:
     for (std::size_t i = 0; i < list.items.size(); ++i) {
       const auto path = index_path("network.networks", i);
       const auto &item = list.items[i];
-      auto driver = parse_driver(item, path, "driver", {"name"});
+      auto driver = parse_driver(item, path, "driver", {"name", "subnet", "gateway", "internal"});
       if (!driver) {
         continue;
       }
@@ -259,7 +260,38 @@ private:
       } else if (!seen.insert(*text).second) {
         check_.error(name->at, path + ".name", "duplicate network name '" + *text + "'");
       }
-      network.networks.push_back(NetworkEntry{*text, std::move(*driver)});
+      NetworkEntry entry{*text, std::move(*driver), "", "", false};
+      parse_addressing(item, path, entry);
+      network.networks.push_back(std::move(entry));
+    }
+  }
+
+  // A network's subnet, gateway and internal flag, checked as `network
+  // create` checks them.
+  void parse_addressing(const ConfigNode &item, const std::string &path, NetworkEntry &entry) {
+    if (const auto *node = item.find("subnet")) {
+      if (auto text = check_.scalar(*node, path + ".subnet")) {
+        if (auto subnet = sdk::Ipv4Subnet::parse(*text); !subnet.ok()) {
+          check_.error(node->at, path + ".subnet", subnet.error().message);
+        }
+        entry.subnet = *text;
+      }
+    }
+    if (const auto *node = item.find("gateway")) {
+      if (auto text = check_.scalar(*node, path + ".gateway")) {
+        if (!sdk::Ipv4::parse(*text)) {
+          check_.error(node->at, path + ".gateway", "'" + *text + "' is not an IPv4 address");
+        }
+        entry.gateway = *text;
+      }
+    }
+    if (const auto *node = item.find("internal")) {
+      if (auto text = check_.scalar(*node, path + ".internal")) {
+        if (*text != "true" && *text != "false") {
+          check_.error(node->at, path + ".internal", "expected true or false, got '" + *text + "'");
+        }
+        entry.internal = *text == "true";
+      }
     }
   }
 

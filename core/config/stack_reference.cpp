@@ -26,7 +26,7 @@ runtime:
 network:
   default: NAME
   networks:
-    - { name: NAME, driver: PLUGIN, options: {} }
+    - { name: NAME, driver: PLUGIN, subnet: CIDR, gateway: IP, internal: false, options: {} }
 scheduler:
   profiles:
     - name: default
@@ -56,7 +56,7 @@ A stack loads whole or not at all.
 | `plugins.paths` | list of directories | `[]` | where to look for plugin libraries (`*.so`), relative to the stack file; berth's own plugin directory is always searched last |
 | `storage` | mapping | none | `driver`: a storage plugin; `options`: its options |
 | `runtime` | mapping | none | `backends`: name to `{plugin, options}`; `default`: one of the names (optional with a single backend) |
-| `network` | mapping | none | `networks`: list of `{name, driver, options}`; `default`: one of the names (optional with a single network) |
+| `network` | mapping | none | `networks`: list of `{name, driver, subnet, gateway, internal, options}` (subnet, gateway and internal as `berth network create` takes them; a subnet from IPAM's default range when absent); `default`: one of the names (optional with a single network) |
 | `scheduler` | mapping | none | `profiles`: list of `{name, filters, scores, args, percentageOfNodesToScore}`; a score's `weight` is 1 to 100; `percentageOfNodesToScore` is 0 (adaptive, as Kubernetes) to 100 |
 | `logging.level` | string | `info` | `trace`, `debug`, `info`, `warn` or `error`; `--log-level` overrides it |
 | `logging.format` | string | `text` | `text` or `json` (one JSON object per line) |

@@ -63,6 +63,15 @@ void emit_network(YAML::Emitter &out, const NetworkSection &network) {
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << entry.name;
     out << YAML::Key << "driver" << YAML::Value << entry.driver.plugin;
+    if (!entry.subnet.empty()) {
+      out << YAML::Key << "subnet" << YAML::Value << entry.subnet;
+    }
+    if (!entry.gateway.empty()) {
+      out << YAML::Key << "gateway" << YAML::Value << entry.gateway;
+    }
+    if (entry.internal) {
+      out << YAML::Key << "internal" << YAML::Value << true;
+    }
     emit_options(out, entry.driver.options);
     out << YAML::EndMap;
   }

@@ -95,6 +95,10 @@ json to_json(const ContainerConfig &c) {
   for (const auto &u : c.ulimits) {
     ulimits.push_back({{"name", u.name}, {"soft", u.soft}, {"hard", u.hard}});
   }
+  json ports = json::array();
+  for (const auto &port : c.ports) {
+    ports.push_back(to_json(port));
+  }
   json doc = {{"image", c.image},
               {"name", c.name},
               {"cmd", c.cmd},
@@ -122,6 +126,14 @@ json to_json(const ContainerConfig &c) {
               {"interactive", c.interactive},
               {"autoRemove", c.auto_remove},
               {"network", c.network},
+              {"networkAliases", c.network_aliases},
+              {"ip", c.ip},
+              {"ports", ports},
+              {"publishAll", c.publish_all},
+              {"extraHosts", c.extra_hosts},
+              {"dns", c.dns},
+              {"dnsSearch", c.dns_search},
+              {"dnsOptions", c.dns_options},
               {"logOptions", c.log_options}};
   if (c.entrypoint) {
     doc["entrypoint"] = *c.entrypoint;
@@ -170,7 +182,17 @@ ContainerConfig config_from_json(const json &j) {
   c.tty = j.value("tty", false);
   c.interactive = j.value("interactive", false);
   c.auto_remove = j.value("autoRemove", false);
-  c.network = j.value("network", "none");
+  c.network = j.value("network", "");
+  c.network_aliases = j.value("networkAliases", std::vector<std::string>{});
+  c.ip = j.value("ip", "");
+  for (const auto &port : j.value("ports", json::array())) {
+    c.ports.push_back(published_port_from_json(port));
+  }
+  c.publish_all = j.value("publishAll", false);
+  c.extra_hosts = j.value("extraHosts", std::vector<std::string>{});
+  c.dns = j.value("dns", std::vector<std::string>{});
+  c.dns_search = j.value("dnsSearch", std::vector<std::string>{});
+  c.dns_options = j.value("dnsOptions", std::vector<std::string>{});
   c.log_options = j.value("logOptions", std::map<std::string, std::string>{});
   return c;
 }

@@ -3,6 +3,8 @@
 // sees the same request.
 #pragma once
 
+#include "network/published_port.hpp"
+
 #include <berth/sdk/result.hpp>
 
 #include <cstdint>
@@ -67,7 +69,15 @@ struct ContainerConfig {
   bool tty = false;
   bool interactive = false;
   bool auto_remove = false;
-  std::string network = "none";
+  std::string network; // a network's name, "host" or "none"; "" for the stack's default
+  std::vector<std::string> network_aliases; // on that network
+  std::string ip;                           // on that network; "" for any
+  std::vector<PublishedPort> ports;         // -p, and -P's once resolved at create
+  bool publish_all = false;                 // -P
+  std::vector<std::string> extra_hosts;     // --add-host, as "name:ip"
+  std::vector<std::string> dns;             // --dns servers
+  std::vector<std::string> dns_search;
+  std::vector<std::string> dns_options;
   std::map<std::string, std::string> log_options; // max-size, max-file
 };
 

@@ -87,11 +87,65 @@ std::string resolv_conf() {
   return kept;
 }
 
-std::string hosts_file(const std::string &hostname) {
-  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-         "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
-         hostname + "\n";
+std::string read_text(const fs::path &file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// --add-host's "name:ip" as /etc/hosts lines; create checked them.
+std::vector<std::string> extra_host_lines(const std::vector<std::string> &extra) {
+  std::vector<std::string> lines;
+  lines.reserve(extra.size());
+  for (const auto &entry : extra) {
+    if (auto line = parse_add_host(entry); line.ok()) {
+      lines.push_back(*line);
+    }
+  }
+  return lines;
+}
+
+// What /etc/hosts holds until the network service writes the container's
+// addresses at start: the host's own with the host's network.
+std::string hosts_file(const std::string &hostname, const std::vector<std::string> &extra,
+                       bool host_network) {
+  std::string text = host_network ? read_text("/etc/hosts")
+                                  : "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                                    "ip6-loopback\n127.0.1.1\t" +
+                                        hostname + "\n";
+  for (const auto &line : extra_host_lines(extra)) {
+    text += line + "\n";
+  }
+  return text;
+}
+
+json port_bindings(const std::vector<PublishedPort> &ports) {
+  json bindings = json::object();
+  for (const auto &port : ports) {
+    bindings[std::to_string(port.container_port) + "/" + port.protocol].push_back(
+        {{"HostIp", port.host_ip},
+         {"HostPort", port.host_port == 0 ? "" : std::to_string(port.host_port)}});
+  }
+  return bindings;
+}
+
+// --dns and friends as given; else the host's (as is with its network).
+std::string resolv_conf(const ContainerConfig &config, bool host_network) {
+  if (config.dns.empty() && config.dns_search.empty() && config.dns_options.empty()) {
+    return host_network ? read_text("/etc/resolv.conf") : resolv_conf();
+  }
+  std::string text;
+  for (const auto &server : config.dns) {
+    text += "nameserver " + server + "\n";
+  }
+  if (!config.dns_search.empty()) {
+    text += "search " + join(config.dns_search, " ") + "\n";
+  }
+  if (!config.dns_options.empty()) {
+    text += "options " + join(config.dns_options, " ") + "\n";
+  }
+  return text;
 }
 
 std::string host_hostname() {
@@ -206,7 +260,8 @@ sdk::Error event_error(const std::optional<json> &event, const std::string &id) 
 
 // Double fork: the monitor is nobody's child here, so the command can exit
 // and the monitor lives on without a zombie or a session tie.
-sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &dir) {
+sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &dir,
+                                     const std::vector<int> &held) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) {
     return sdk::errno_error("pipe2", dir.string());
@@ -227,9 +282,13 @@ sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &di
     for (int fd = 0; fd < 3; ++fd) {
       ::dup2(null, fd);
     }
-    // The monitor inherits nothing of ours but the ready pipe.
+    // The monitor inherits nothing of ours but the ready pipe and the
+    // sockets that hold its published ports.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::fcntl(write_end.get(), F_SETFD, 0);
+    for (const int fd : held) {
+      ::fcntl(fd, F_SETFD, 0);
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -302,6 +361,17 @@ sdk::Result<int> read_until_exit(int fd,
 
 std::string ContainerView::created_text() const {
   return ago(record.created) + " ago";
+}
+
+std::string ContainerView::ports_text() const {
+  std::vector<std::string> items;
+  items.reserve(ports.size());
+  for (const auto &port : ports) {
+    items.push_back((port.host_ip.empty() ? "0.0.0.0" : port.host_ip) + ":" +
+                    std::to_string(port.host_port) + "->" + std::to_string(port.container_port) +
+                    "/" + port.protocol);
+  }
+  return join(items, ", ");
 }
 
 std::string ContainerView::status_text() const {
@@ -388,7 +458,8 @@ ContainerService::resolve_volumes(ContainerRecord &record, const json &image_con
 
 sdk::Result<void> ContainerService::prepare_bundle(const ContainerRecord &record,
                                                    const ContainerRootfs &rootfs,
-                                                   const std::vector<ResolvedMount> &mounts) {
+                                                   const std::vector<ResolvedMount> &mounts,
+                                                   const NetworkPlacement &network) {
   const auto home = dir(record.id);
   const auto &config = record.config;
   SpecInputs in;
@@ -396,9 +467,11 @@ sdk::Result<void> ContainerService::prepare_bundle(const ContainerRecord &record
   in.config = config;
   in.image_config = rootfs.config;
   in.rootfs = home / "rootfs";
-  in.hostname = !config.hostname.empty()   ? config.hostname
-                : config.network == "host" ? host_hostname()
-                                           : record.id.substr(0, 12);
+  in.hostname = !config.hostname.empty() ? config.hostname
+                : network.host           ? host_hostname()
+                                         : record.id.substr(0, 12);
+  in.host_network = network.host;
+  in.netns = network.netns;
   in.hostname_file = home / "hostname";
   in.hosts_file = home / "hosts";
   in.resolv_file = home / "resolv.conf";
@@ -411,16 +484,11 @@ sdk::Result<void> ContainerService::prepare_bundle(const ContainerRecord &record
   }
   for (const auto &[file, text] :
        {std::pair{in.hostname_file, in.hostname + "\n"},
-        std::pair{in.hosts_file,
-                  config.network == "host" ? std::string("") : hosts_file(in.hostname)},
-        std::pair{in.resolv_file, resolv_conf()}}) {
+        std::pair{in.hosts_file, hosts_file(in.hostname, config.extra_hosts, network.host)},
+        std::pair{in.resolv_file, resolv_conf(config, network.host)}}) {
     if (auto written = write_text(file, text); !written.ok()) {
       return written;
     }
-  }
-  if (config.network == "host") {
-    std::error_code ec;
-    fs::copy_file("/etc/hosts", in.hosts_file, fs::copy_options::overwrite_existing, ec);
   }
   fs::create_directories(in.rootfs);
   if (auto mounted = sdk::mount_all(rootfs.mounts, in.rootfs); !mounted.ok()) {
@@ -450,14 +518,17 @@ sdk::Result<void> ContainerService::prepare_bundle(const ContainerRecord &record
 
 sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
   try {
-    if (config.network.empty() || config.network == "default") {
-      config.network = "none";
-    }
-    if (config.network != "none" && config.network != "host") {
-      return sdk::make_error(sdk::Errc::not_found,
-                             "network " + config.network +
-                                 " not found; this engine has 'none' and 'host'",
-                             "--network");
+    if (!env_.networks) {
+      if (config.network.empty()) {
+        config.network = "none";
+      }
+      if (config.network != "none" && config.network != "host") {
+        return sdk::make_error(sdk::Errc::not_found,
+                               "network " + config.network +
+                                   " not found: the stack has no network section, so only "
+                                   "'none' and 'host' exist",
+                               "--network");
+      }
     }
     if (auto logs = log_options(config.log_options); !logs.ok()) {
       return std::move(logs).error();
@@ -509,7 +580,11 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
         // The record was inserted before the volumes existed; note them now.
         store_->set_anonymous_volumes(record.id, record.anonymous_volumes);
       }
-      return prepare_bundle(record, *rootfs, *mounts);
+      auto network = place_network(record, rootfs->config);
+      if (!network.ok()) {
+        return std::move(network).error();
+      }
+      return prepare_bundle(record, *rootfs, *mounts, *network);
     }();
     if (!finished.ok()) {
       discard(record, true);
@@ -521,8 +596,37 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
   }
 }
 
+// -P's ports, known once the image is, and the container's first network.
+sdk::Result<NetworkPlacement> ContainerService::place_network(ContainerRecord &record,
+                                                              const json &image_config) {
+  auto &config = record.config;
+  if (config.publish_all) {
+    auto exposed = exposed_ports(image_config);
+    if (!exposed.ok()) {
+      return std::move(exposed).error();
+    }
+    config.ports.insert(config.ports.end(), exposed->begin(), exposed->end());
+    config.publish_all = false; // resolved: a restart publishes the same ports
+    store_->set_config(record.id, config);
+  }
+  if (env_.networks == nullptr) {
+    if (!config.ports.empty()) {
+      return sdk::make_error(sdk::Errc::invalid_argument,
+                             "publishing ports needs a network section in the stack (see "
+                             "docs/network.md)",
+                             "--publish");
+    }
+    return NetworkPlacement{config.network == "host", ""};
+  }
+  return env_.networks->join(record.id, config.network, config.network_aliases, config.ip,
+                             !config.ports.empty());
+}
+
 // Undoes create: mount, snapshot, anonymous volumes, directory, row.
 void ContainerService::discard(const ContainerRecord &record, bool remove_row) {
+  if (env_.networks != nullptr) {
+    (void)env_.networks->forget(record.id);
+  }
   const auto home = dir(record.id);
   if (is_mount_point(home / "rootfs")) {
     (void)sdk::unmount(home / "rootfs");
@@ -550,7 +654,8 @@ sdk::Result<void> ContainerService::ensure_rootfs(const ContainerRecord &record)
   return sdk::mount_all(*mounts, target);
 }
 
-sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &record, bool attach) {
+sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &record, bool attach,
+                                                      const std::vector<UniqueFd> &held) {
   auto runtime = env_.runtime_info(record.runtime);
   if (!runtime.ok()) {
     return std::move(runtime).error();
@@ -571,6 +676,10 @@ sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &rec
   monitor.wait_for_attach = attach;
   monitor.log = *logs;
   monitor.restart = record.config.restart;
+  monitor.network = env_.networks != nullptr;
+  for (const auto &fd : held) {
+    monitor.held_fds.push_back(fd.get());
+  }
   // An attached `run --rm` removes the container itself once it has the
   // exit code; only a detached one leaves the removal to the monitor.
   if (record.config.auto_remove && !attach && !env_.remove_command.empty()) {
@@ -580,7 +689,7 @@ sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &rec
   if (auto written = write_monitor_config(dir(record.id), monitor); !written.ok()) {
     return std::move(written).error();
   }
-  return spawn_detached(env_.helper_dir / "berth-shim", dir(record.id));
+  return spawn_detached(env_.helper_dir / "berth-shim", dir(record.id), monitor.held_fds);
 }
 
 sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool attach) {
@@ -599,15 +708,27 @@ sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool
     if (auto mounted = ensure_rootfs(*record); !mounted.ok()) {
       return std::move(mounted).error();
     }
+    wait_for_monitor(record->id); // the last one may still be letting go of the network
     std::error_code ec;
     fs::remove(dir(record->id) / monitor_files::kStopRequested, ec);
-    auto ready = spawn_monitor(*record, attach);
+    SandboxSetup sandbox;
+    if (env_.networks != nullptr) {
+      auto made = env_.networks->setup(sandbox_request(*record));
+      if (!made.ok()) {
+        return with_context(std::move(made).error(), record->name);
+      }
+      sandbox = std::move(made).value();
+    }
+    auto ready = spawn_monitor(*record, attach, sandbox.port_sockets);
     if (!ready.ok()) {
+      release_network(record->id);
       return std::move(ready).error();
     }
     ReadyReader events(ready->get());
     auto event = events.next();
     if (!event || event->value("event", "") != "created") {
+      wait_for_monitor(record->id);
+      release_network(record->id);
       return with_context(event_error(event, record->name), record->name);
     }
     UniqueFd connection;
@@ -630,6 +751,36 @@ sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool
     return connection;
   } catch (const std::exception &e) {
     return sdk::make_error(sdk::Errc::io, e.what(), reference);
+  }
+}
+
+SandboxRequest ContainerService::sandbox_request(const ContainerRecord &record) const {
+  const auto home = dir(record.id);
+  SandboxRequest request;
+  request.container = record.id;
+  request.name = record.name;
+  std::ifstream hostname(home / "hostname");
+  std::getline(hostname, request.hostname);
+  request.ports = record.config.ports;
+  request.extra_hosts = extra_host_lines(record.config.extra_hosts);
+  request.hosts_file = home / "hosts";
+  request.resolv_file = home / "resolv.conf";
+  request.custom_dns = !record.config.dns.empty();
+  return request;
+}
+
+void ContainerService::release_network(const std::string &id) {
+  if (env_.networks != nullptr) {
+    (void)env_.networks->teardown(id);
+  }
+}
+
+// Blocks until no monitor holds the container's lock: a monitor that
+// recorded the exit may still be detaching the network.
+void ContainerService::wait_for_monitor(const std::string &id) {
+  UniqueFd lock(::open((dir(id) / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
+  if (lock.get() >= 0) {
+    ::flock(lock.get(), LOCK_EX);
   }
 }
 
@@ -657,6 +808,7 @@ void ContainerService::reconcile(const ContainerRecord &record, MonitorState &st
   if (auto backend = backend_for(record); backend.ok()) {
     (void)(*backend)->remove(record.id);
   }
+  release_network(record.id);
   state.error =
       "berth-shim (pid " + std::to_string(state.monitor_pid) + ") died; the container was stopped";
   state.status = "exited";
@@ -699,6 +851,9 @@ sdk::Result<std::vector<ContainerView>> ContainerService::list(bool all) {
         const auto spec = json::parse(in, nullptr, false);
         if (spec.is_object()) {
           view->args = spec["process"].value("args", std::vector<std::string>{});
+        }
+        if (env_.networks != nullptr && view->running()) {
+          view->ports = env_.networks->ports(record.id);
         }
         views.push_back(std::move(view).value());
       }
@@ -746,7 +901,11 @@ sdk::Result<void> ContainerService::stop(const std::string &reference, int timeo
       !written.ok()) {
     return written;
   }
-  return stop_record(current->record, timeout_seconds, SIGTERM);
+  if (auto stopped = stop_record(current->record, timeout_seconds, SIGTERM); !stopped.ok()) {
+    return stopped;
+  }
+  wait_for_monitor(current->record.id);
+  return {};
 }
 
 sdk::Result<std::shared_ptr<sdk::IsolationBackend>>
@@ -794,13 +953,7 @@ sdk::Result<void> ContainerService::restart(const std::string &reference, int ti
   if (!current.ok()) {
     return std::move(current).error();
   }
-  {
-    UniqueFd lock(
-        ::open((dir(current->record.id) / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
-    if (lock.get() >= 0) {
-      ::flock(lock.get(), LOCK_EX); // and let go before the new monitor wants it
-    }
-  }
+  wait_for_monitor(current->record.id);
   auto started = start(reference, false);
   if (!started.ok()) {
     return std::move(started).error();
@@ -811,6 +964,11 @@ sdk::Result<void> ContainerService::restart(const std::string &reference, int ti
 sdk::Result<void> ContainerService::remove_record(const ContainerRecord &record, bool volumes) {
   if (auto backend = backend_for(record); backend.ok()) {
     (void)(*backend)->remove(record.id);
+  }
+  if (env_.networks != nullptr) {
+    if (auto forgotten = env_.networks->forget(record.id); !forgotten.ok()) {
+      return forgotten;
+    }
   }
   const auto home = dir(record.id);
   if (is_mount_point(home / "rootfs")) {
@@ -854,10 +1012,7 @@ sdk::Result<void> ContainerService::remove(const std::string &reference, bool fo
       }
     }
     // Wait for the monitor to let go, so nothing of the container is in use.
-    UniqueFd lock(::open((dir(record.id) / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
-    if (lock.get() >= 0) {
-      ::flock(lock.get(), LOCK_EX);
-    }
+    wait_for_monitor(record.id);
     return remove_record(record, volumes);
   } catch (const std::exception &e) {
     return sdk::make_error(sdk::Errc::io, e.what(), reference);
@@ -889,6 +1044,78 @@ sdk::Result<int> ContainerService::wait(const std::string &reference) {
 
 // Docker's Mounts: the volumes and binds the user asked for, read back from
 // the spec so that image VOLUMEs appear with their destinations too.
+sdk::Result<void> ContainerService::connect_network(const std::string &network,
+                                                    const std::string &reference,
+                                                    const std::vector<std::string> &aliases,
+                                                    const std::string &ip) {
+  if (env_.networks == nullptr) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "the stack has no network section; add one (see docs/network.md)");
+  }
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  const auto &id = current->record.id;
+  auto joined = env_.networks->join(id, network, aliases, ip, false);
+  if (!joined.ok()) {
+    return with_context(std::move(joined).error(), current->record.name);
+  }
+  if (joined->host) {
+    (void)env_.networks->leave(id, network);
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "a container cannot be connected to the host's network; run it with "
+                           "--network host instead",
+                           network);
+  }
+  if (!current->running()) {
+    return {};
+  }
+  if (auto attached = env_.networks->attach_running(id, network); !attached.ok()) {
+    (void)env_.networks->detach_running(id, network);
+    (void)env_.networks->leave(id, network);
+    return with_context(std::move(attached).error(), current->record.name);
+  }
+  return {};
+}
+
+sdk::Result<void> ContainerService::disconnect_network(const std::string &network,
+                                                       const std::string &reference, bool force) {
+  if (env_.networks == nullptr) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "the stack has no network section; add one (see docs/network.md)");
+  }
+  auto current = view(reference);
+  if (!current.ok()) {
+    if (force) {
+      return {}; // Docker's -f: the container may be gone already
+    }
+    return std::move(current).error();
+  }
+  const auto &id = current->record.id;
+  if (current->running()) {
+    if (auto detached = env_.networks->detach_running(id, network); !detached.ok()) {
+      return with_context(std::move(detached).error(), current->record.name);
+    }
+  }
+  auto left = env_.networks->leave(id, network);
+  if (!left.ok()) {
+    return with_context(std::move(left).error(), current->record.name);
+  }
+  return {};
+}
+
+sdk::Result<std::vector<sdk::PortMapping>> ContainerService::ports(const std::string &reference) {
+  auto current = view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  if (env_.networks == nullptr || !current->running()) {
+    return std::vector<sdk::PortMapping>{};
+  }
+  return env_.networks->ports(current->record.id);
+}
+
 json ContainerService::mounts_json(const ContainerRecord &record, const json &spec) const {
   json mounts = json::array();
   if (!spec.is_object()) {
@@ -984,10 +1211,16 @@ sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &referen
         {"CapDrop", c.cap_drop},
         {"SecurityOpt", c.seccomp.empty() ? json::array() : json::array({"seccomp=" + c.seccomp})},
         {"Ulimits", ulimits},
-        {"NetworkMode", c.network},
+        {"NetworkMode", c.network.empty() ? "default" : c.network},
+        {"PortBindings", port_bindings(c.ports)},
+        {"ExtraHosts", c.extra_hosts},
+        {"Dns", c.dns},
         {"AutoRemove", c.auto_remove},
         {"LogConfig", {{"Type", "json-file"}, {"Config", c.log_options}}}}},
       {"Mounts", mounts},
+      {"NetworkSettings", env_.networks != nullptr && current->running()
+                              ? env_.networks->settings(r.id)
+                              : json{{"Networks", json::object()}, {"Ports", json::object()}}},
       {"Config",
        {{"Hostname", spec.is_object() ? spec.value("hostname", "") : ""},
         {"User", c.user},

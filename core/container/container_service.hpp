@@ -8,6 +8,7 @@
 #include "container/monitor.hpp"
 #include "container/spec_builder.hpp"
 #include "image/image_service.hpp"
+#include "network/network_service.hpp"
 #include "store/sqlite.hpp"
 #include "util/fd.hpp"
 #include "volume/volume_store.hpp"
@@ -39,6 +40,9 @@ struct ContainerEnvironment {
   std::function<sdk::Result<RuntimeBackendInfo>(const std::string &)> runtime_info;
   std::function<sdk::Result<std::shared_ptr<sdk::IsolationBackend>>(const RuntimeBackendInfo &)>
       make_runtime;
+  // Networks, when the stack has a network section; null otherwise (then
+  // only "none" and "host" exist).
+  NetworkService *networks = nullptr;
   // argv of `berth rm -f -v ID` for this engine (--rm with -d), ID appended.
   std::vector<std::string> remove_command;
 };
@@ -46,7 +50,8 @@ struct ContainerEnvironment {
 struct ContainerView {
   ContainerRecord record;
   MonitorState state;
-  std::vector<std::string> args; // the program and its arguments, as run (list only)
+  std::vector<std::string> args;       // the program and its arguments, as run (list only)
+  std::vector<sdk::PortMapping> ports; // published, as bound (list only, running only)
   // Docker's CREATED column: "5 seconds ago".
   [[nodiscard]] std::string created_text() const;
   [[nodiscard]] bool running() const {
@@ -54,6 +59,8 @@ struct ContainerView {
   }
   // Docker's STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago".
   [[nodiscard]] std::string status_text() const;
+  // Docker's PORTS column: "0.0.0.0:8080->80/tcp, 0.0.0.0:5353->53/udp".
+  [[nodiscard]] std::string ports_text() const;
 };
 
 struct LogRequest {
@@ -120,6 +127,15 @@ public:
   sdk::Result<std::vector<std::string>> prune_volumes(bool all_volumes);
   // Names of the containers mounting the volume.
   std::vector<std::string> volume_users(const std::string &name);
+  // network connect / disconnect: recorded for a stopped container, attached
+  // or detached at once for a running one.
+  sdk::Result<void> connect_network(const std::string &network, const std::string &reference,
+                                    const std::vector<std::string> &aliases, const std::string &ip);
+  sdk::Result<void> disconnect_network(const std::string &network, const std::string &reference,
+                                       bool force);
+  // The published ports of a running container, as bound (berth port).
+  sdk::Result<std::vector<sdk::PortMapping>> ports(const std::string &reference);
+
   // Containers using an image, for the image service's checks.
   std::vector<std::string> image_users(const std::string &image_id);
 
@@ -131,12 +147,19 @@ private:
   sdk::Result<std::shared_ptr<sdk::IsolationBackend>> backend_for(const ContainerRecord &record);
   void reconcile(const ContainerRecord &record, MonitorState &state);
   sdk::Result<void> prepare_bundle(const ContainerRecord &record, const ContainerRootfs &rootfs,
-                                   const std::vector<ResolvedMount> &mounts);
+                                   const std::vector<ResolvedMount> &mounts,
+                                   const NetworkPlacement &network);
+  sdk::Result<NetworkPlacement> place_network(ContainerRecord &record,
+                                              const nlohmann::json &image_config);
+  [[nodiscard]] SandboxRequest sandbox_request(const ContainerRecord &record) const;
+  void release_network(const std::string &id);
+  void wait_for_monitor(const std::string &id);
   sdk::Result<std::vector<ResolvedMount>> resolve_volumes(ContainerRecord &record,
                                                           const nlohmann::json &image_config);
   sdk::Result<void> ensure_rootfs(const ContainerRecord &record);
   void discard(const ContainerRecord &record, bool remove_row);
-  sdk::Result<UniqueFd> spawn_monitor(const ContainerRecord &record, bool attach);
+  sdk::Result<UniqueFd> spawn_monitor(const ContainerRecord &record, bool attach,
+                                      const std::vector<UniqueFd> &held);
   sdk::Result<UniqueFd> attach_for_control(const ContainerRecord &record);
   sdk::Result<void> stop_record(const ContainerRecord &record, int timeout_seconds, int signal);
   sdk::Result<void> remove_record(const ContainerRecord &record, bool volumes);

@@ -45,6 +45,15 @@ void ContainerStore::remove(const std::string &id) {
   transaction.commit();
 }
 
+void ContainerStore::set_config(const std::string &id, const ContainerConfig &config) {
+  Transaction transaction(db_);
+  db_.prepare("UPDATE containers SET config = ? WHERE id = ?")
+      .bind(1, to_json(config).dump())
+      .bind(2, id)
+      .run();
+  transaction.commit();
+}
+
 void ContainerStore::set_anonymous_volumes(const std::string &id,
                                            const std::vector<std::string> &volumes) {
   Transaction transaction(db_);

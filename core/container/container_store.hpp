@@ -29,6 +29,7 @@ public:
   // Fails with Errc::already_exists when the name is taken.
   sdk::Result<void> insert(const ContainerRecord &record);
   void remove(const std::string &id);
+  void set_config(const std::string &id, const ContainerConfig &config);
   void set_anonymous_volumes(const std::string &id, const std::vector<std::string> &volumes);
   std::vector<ContainerRecord> list();
   std::optional<ContainerRecord> get(const std::string &id);

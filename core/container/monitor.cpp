@@ -90,7 +90,9 @@ json to_json(const MonitorConfig &c) {
           {"waitForAttach", c.wait_for_attach},
           {"log", {{"maxSize", c.log.max_size}, {"maxFiles", c.log.max_files}}},
           {"restart", {{"name", c.restart.name}, {"maxRetries", c.restart.max_retries}}},
-          {"onExit", c.on_exit}};
+          {"onExit", c.on_exit},
+          {"network", c.network},
+          {"heldFds", c.held_fds}};
 }
 
 sdk::Result<MonitorConfig> read_monitor_config(const fs::path &dir) {
@@ -117,6 +119,8 @@ sdk::Result<MonitorConfig> read_monitor_config(const fs::path &dir) {
     const auto restart = j.value("restart", json::object());
     c.restart = {restart.value("name", "no"), restart.value("maxRetries", 0)};
     c.on_exit = j.value("onExit", std::vector<std::string>{});
+    c.network = j.value("network", false);
+    c.held_fds = j.value("heldFds", std::vector<int>{});
     return c;
   } catch (const json::exception &e) {
     return sdk::make_error(sdk::Errc::io, e.what(), file.string());

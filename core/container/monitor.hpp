@@ -43,6 +43,8 @@ struct MonitorConfig {
   LogOptions log;
   RestartPolicy restart;
   std::vector<std::string> on_exit; // a command run after the last exit (--rm -d)
+  bool network = false;             // detach the container's networks after the last exit
+  std::vector<int> held_fds;        // inherited sockets holding published ports
 };
 
 struct MonitorState {

@@ -256,13 +256,14 @@ json resources(const ContainerConfig &config) {
   return resources;
 }
 
-json namespaces(const ContainerConfig &config) {
+json namespaces(const SpecInputs &in) {
   json list = json::array();
   for (const char *type : {"pid", "ipc", "uts", "mount", "cgroup"}) {
     list.push_back({{"type", type}});
   }
-  if (config.network != "host") {
-    list.push_back({{"type", "network"}});
+  if (!in.host_network) {
+    list.push_back(in.netns.empty() ? json{{"type", "network"}}
+                                    : json{{"type", "network"}, {"path", in.netns}});
   }
   return list;
 }
@@ -443,7 +444,7 @@ sdk::Result<json> build_spec(const SpecInputs &in) {
       {"rlimits", *limits},
       {"noNewPrivileges", in.config.no_new_privileges},
       {"oomScoreAdj", 0}};
-  json linux_section = {{"namespaces", namespaces(in.config)},
+  json linux_section = {{"namespaces", namespaces(in)},
                         {"cgroupsPath", "/berth/" + in.id},
                         {"resources", resources(in.config)},
                         {"maskedPaths", kMaskedPaths},

@@ -48,6 +48,10 @@ struct SpecInputs {
   ProcessUser user;
   std::string hostname;
   nlohmann::json seccomp; // linux.seccomp, or null for unconfined
+  // The host's network namespace, or the file of one made at start ("" for
+  // a fresh one with loopback only, when the stack has no network section).
+  bool host_network = false;
+  std::string netns;
 };
 
 // Docker's default capability set, OCI names.

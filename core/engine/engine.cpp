@@ -303,6 +303,93 @@ Engine::make_runtime(const RuntimeBackendInfo &info) const {
   return backend;
 }
 
+sdk::Result<NetworkService *> Engine::networks() {
+  if (networks_) {
+    return networks_.get();
+  }
+  if (auto configured = require_section(PluginKind::network); !configured.ok()) {
+    return std::move(configured).error();
+  }
+  NetworkEnvironment environment;
+  environment.root = stack_.root;
+  environment.default_network = stack_.network->default_network;
+  for (const auto &entry : stack_.network->networks) {
+    environment.predefined.push_back({entry.name, entry.driver.plugin, entry.driver.options,
+                                      entry.subnet, entry.gateway, entry.internal});
+  }
+  auto drivers = std::make_shared<std::map<std::string, NetworkDriverHandle>>();
+  environment.driver = [this, drivers](const std::string &plugin,
+                                       const std::string &) -> sdk::Result<NetworkDriverHandle> {
+    if (auto cached = drivers->find(plugin); cached != drivers->end()) {
+      return cached->second;
+    }
+    if (auto usable = network_plugin(plugin); !usable.ok()) {
+      return std::move(usable).error();
+    }
+    auto host = std::make_shared<CoreHostServices>(plugin, stack_.root);
+    auto driver = registry_.create<sdk::NetworkDriver>(plugin, nlohmann::json::object(), host);
+    if (!driver.ok()) {
+      auto error = std::move(driver).error();
+      error.message = "network driver '" + plugin + "' cannot run: " + error.message;
+      return error;
+    }
+    NetworkDriverHandle handle{std::move(driver).value(), registry_.find(plugin)->file.string()};
+    drivers->emplace(plugin, handle);
+    return handle;
+  };
+  environment.validate_options = [this](const std::string &plugin, const nlohmann::json &options) {
+    return network_options(plugin, options);
+  };
+  try {
+    std::filesystem::create_directories(stack_.root);
+    networks_ = std::make_unique<NetworkService>(std::move(environment));
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
+  }
+  return networks_.get();
+}
+
+sdk::Result<const PluginEntry *> Engine::network_plugin(const std::string &plugin) const {
+  const auto *entry = registry_.find(plugin);
+  const auto names = registry_.plugin_names(PluginKind::network);
+  if (entry == nullptr || !entry->info || entry->info->kind != PluginKind::network) {
+    return sdk::make_error(sdk::Errc::not_found,
+                           "no network driver named '" + plugin + "' (have: " + join(names, ", ") +
+                               ")" + did_you_mean(plugin, names),
+                           "--driver");
+  }
+  if (entry->status != PluginStatus::loaded) {
+    return sdk::make_error(sdk::Errc::unavailable,
+                           "network driver '" + plugin + "' cannot run here: " + entry->reason,
+                           "--driver");
+  }
+  return entry;
+}
+
+sdk::Result<nlohmann::json> Engine::network_options(const std::string &plugin,
+                                                    const nlohmann::json &options) const {
+  auto entry = network_plugin(plugin);
+  if (!entry.ok()) {
+    return std::move(entry).error();
+  }
+  const auto &schema = (*entry)->info->options;
+  for (const auto &item : options.items()) {
+    const std::string key = item.key();
+    auto spec = std::find_if(schema.begin(), schema.end(),
+                             [&](const OptionSpec &option) { return option.name == key; });
+    if (spec == schema.end()) {
+      const auto names = option_names(schema);
+      std::string message = "driver " + plugin + " has no option '" + key;
+      message += "' (it takes: " + list_or_none(names) + ")" + did_you_mean(key, names);
+      return sdk::make_error(sdk::Errc::invalid_argument, message, "-o " + key);
+    }
+    if (auto problem = check_option_value(*spec, item.value())) {
+      return sdk::make_error(sdk::Errc::invalid_argument, *problem, "-o " + key);
+    }
+  }
+  return with_defaults(schema, options);
+}
+
 sdk::Result<ContainerService *> Engine::containers() {
   if (containers_) {
     return containers_.get();
@@ -320,6 +407,13 @@ sdk::Result<ContainerService *> Engine::containers() {
   environment.storage_driver = stack_.storage->plugin;
   environment.runtime_info = [this](const std::string &name) { return runtime_backend(name); };
   environment.make_runtime = [this](const RuntimeBackendInfo &info) { return make_runtime(info); };
+  if (stack_.network) {
+    auto networks = this->networks();
+    if (!networks.ok()) {
+      return std::move(networks).error();
+    }
+    environment.networks = *networks;
+  }
   environment.remove_command = {(options_.helper_dir / "berth").string(), "--root",
                                 stack_.root.string()};
   if (auto file = choose_stack_file(options_)) {

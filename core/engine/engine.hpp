@@ -6,6 +6,7 @@
 #include "container/container_service.hpp"
 #include "host/host_facts.hpp"
 #include "image/image_service.hpp"
+#include "network/network_service.hpp"
 #include "plugin/registry.hpp"
 #include "sched/simulator.hpp"
 
@@ -96,12 +97,17 @@ public:
   sdk::Result<ImageService *> images();
   // Containers and volumes; needs the storage and runtime sections.
   sdk::Result<ContainerService *> containers();
+  // Networks on the stack's network drivers; fails without a network section.
+  sdk::Result<NetworkService *> networks();
   // The runtime backend the stack calls name ("" for its default).
   [[nodiscard]] sdk::Result<RuntimeBackendInfo> runtime_backend(const std::string &name) const;
   [[nodiscard]] sdk::Result<std::shared_ptr<sdk::IsolationBackend>>
   make_runtime(const RuntimeBackendInfo &info) const;
 
 private:
+  [[nodiscard]] sdk::Result<const PluginEntry *> network_plugin(const std::string &plugin) const;
+  [[nodiscard]] sdk::Result<nlohmann::json> network_options(const std::string &plugin,
+                                                            const nlohmann::json &options) const;
   Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs,
          EngineOptions options);
 
@@ -110,6 +116,7 @@ private:
   std::vector<std::filesystem::path> plugin_dirs_;
   EngineOptions options_;
   std::unique_ptr<ImageService> images_;
+  std::unique_ptr<NetworkService> networks_;
   std::unique_ptr<ContainerService> containers_;
 };
 

@@ -1,6 +1,7 @@
 #include "plugin/host_services.hpp"
 
 #include "log/logging.hpp"
+#include "network/ipam.hpp"
 #include "store/sqlite.hpp"
 
 #include <mutex>
@@ -120,7 +121,8 @@ std::atomic<bool> &cancellation_flag() noexcept {
 
 CoreHostServices::CoreHostServices(std::string plugin, std::filesystem::path state_root)
     : plugin_(std::move(plugin)), state_root_(std::move(state_root)), logger_(make_logger(plugin_)),
-      kv_(std::make_unique<SqliteKeyValueStore>(plugin_, state_root_)) {}
+      kv_(std::make_unique<SqliteKeyValueStore>(plugin_, state_root_)),
+      ipam_(std::make_unique<SqliteIpam>(state_root_)) {}
 
 CoreHostServices::~CoreHostServices() = default;
 
@@ -140,6 +142,10 @@ std::chrono::system_clock::time_point CoreHostServices::now() const noexcept {
 
 bool CoreHostServices::cancelled() const noexcept {
   return cancellation_flag().load();
+}
+
+sdk::Ipam &CoreHostServices::ipam() noexcept {
+  return *ipam_;
 }
 
 } // namespace berth

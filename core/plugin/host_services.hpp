@@ -11,6 +11,7 @@
 namespace berth {
 
 class Database;
+class SqliteIpam;
 
 // Set by the front end's SIGINT handler; every HostServices reads it.
 std::atomic<bool> &cancellation_flag() noexcept;
@@ -31,12 +32,14 @@ public:
   sdk::KeyValueStore &kv() noexcept override { return *kv_; }
   [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept override;
   [[nodiscard]] bool cancelled() const noexcept override;
+  sdk::Ipam &ipam() noexcept override;
 
 private:
   std::string plugin_;
   std::filesystem::path state_root_;
   std::shared_ptr<sdk::Logger> logger_;
   std::unique_ptr<sdk::KeyValueStore> kv_;
+  std::unique_ptr<SqliteIpam> ipam_;
 };
 
 } // namespace berth

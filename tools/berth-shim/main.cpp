@@ -9,6 +9,7 @@
 // "pid":N} or {"event":"failed","code":"not_found","message":"..."}.
 #include "container/json_log.hpp"
 #include "container/monitor.hpp"
+#include "network/network_service.hpp"
 #include "plugin/host_services.hpp"
 #include "plugin/registry.hpp"
 #include "util/fd.hpp"
@@ -587,6 +588,10 @@ int shim_main(const fs::path &dir, int ready) {
   if (!config.ok()) {
     return fail(config.error());
   }
+  // The published ports' sockets stay ours for life, never the container's.
+  for (const int fd : config->held_fds) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
   PluginRegistry registry;
   registry.load_file(config->plugin_file);
   auto host = std::make_shared<CoreHostServices>(config->plugin, config->engine_root);
@@ -604,11 +609,19 @@ int shim_main(const fs::path &dir, int ready) {
     return fail(sdk::make_error(sdk::Errc::io, "unreadable config.json", config->bundle.string()));
   }
   const auto on_exit = config->on_exit;
+  const bool network = config->network;
+  const auto engine_root = config->engine_root;
+  const auto id = config->id;
   int code = 0;
   {
     Monitor monitor(dir, std::move(config).value(), std::move(backend).value(), std::move(spec),
                     ready);
     code = monitor.run();
+  }
+  // Before the lock goes: whoever waits for it (stop, rm, start) finds the
+  // network released.
+  if (network) {
+    (void)NetworkService::for_monitor(engine_root)->teardown(id);
   }
   lock.reset();
   run_on_exit(on_exit);

@@ -192,7 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "6:15: scheduler.profiles[1].name: duplicate profile name 'default'"},
         BadStack{"33-unknown-key-in-network.yaml",
                  "6:7: network.networks[0].drvier: unknown key 'drvier'; did you mean 'driver'? "
-                 "(allowed: driver, options, name)"},
+                 "(allowed: driver, options, name, subnet, gateway, internal)"},
         BadStack{"34-scheduler-without-profiles.yaml",
                  "4:13: scheduler.profiles: expected a list of at least one profile, got an "
                  "empty list"},
