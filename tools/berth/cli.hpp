@@ -116,6 +116,8 @@ Command image_command();
 Command system_command();
 Command container_command();
 Command volume_command();
+Command network_command();
+Command port_command();
 Command cp_command();
 // Docker's top-level shorthands for container subcommands: run, ps, rm, ...
 std::vector<Command> container_shorthands();

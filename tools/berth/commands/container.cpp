@@ -205,6 +205,7 @@ nlohmann::json view_json(const ContainerView &view) {
           {"ExitCode", view.state.exit_code},
           {"Pid", view.state.pid},
           {"Runtime", r.runtime},
+          {"Ports", view.ports_text()},
           {"Labels", r.config.labels}};
 }
 
@@ -250,9 +251,11 @@ int run_ps(Context &context, const strings &args) {
   rows.reserve(views.size());
   for (const auto &view : views) {
     rows.push_back({full ? view.record.id : short_id(view.record.id), view.record.config.image,
-                    command_text(view), view.created_text(), view.status_text(), view.record.name});
+                    command_text(view), view.created_text(), view.status_text(), view.ports_text(),
+                    view.record.name});
   }
-  print_table(std::cout, {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"}, rows);
+  print_table(std::cout,
+              {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}, rows);
   return kExitOk;
 }
 

@@ -2,6 +2,9 @@
 
 #include "container/monitor.hpp"
 
+#include <berth/sdk/ipv4.hpp>
+
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -121,6 +124,66 @@ void read_metadata(const po::variables_map &vm, ContainerConfig &config) {
   }
 }
 
+// IPv4 or IPv6: resolv.conf takes either.
+bool is_ip_address(const std::string &text) {
+  in6_addr address{};
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), &address) == 1;
+}
+
+void add_network_options(po::options_description &options) {
+  options.add_options()                                                              //
+      ("network", po::value<std::string>()->value_name("NAME"),                      //
+       "connect to a network: a network's name, host or none (default: the stack's " //
+       "default network)")                                                           //
+      ("network-alias", po::value<strings>()->composing()->value_name("NAME"),       //
+       "another name the container answers to on its network")                       //
+      ("ip", po::value<std::string>()->value_name("IPv4"),                           //
+       "the container's address on its network (default: a free one)")               //
+      ("publish,p", po::value<strings>()->composing()->value_name("SPEC"),           //
+       "publish a port: [IP:][HOSTPORT:]CTRPORT[/tcp|udp]")                          //
+      ("publish-all,P", po::bool_switch(),                                           //
+       "publish the image's exposed ports on free host ports")                       //
+      ("add-host", po::value<strings>()->composing()->value_name("NAME:IP"),         //
+       "add a line to the container's /etc/hosts")                                   //
+      ("dns", po::value<strings>()->composing()->value_name("IP"),                   //
+       "DNS server for the container")                                               //
+      ("dns-search", po::value<strings>()->composing()->value_name("DOMAIN"),        //
+       "DNS search domain for the container")                                        //
+      ("dns-option", po::value<strings>()->composing()->value_name("OPT"),           //
+       "resolv.conf option for the container (e.g. ndots:2)");
+}
+
+void read_network(const po::variables_map &vm, ContainerConfig &config) {
+  config.network = option(vm, "network");
+  config.network_aliases = list(vm, "network-alias");
+  config.ip = option(vm, "ip");
+  // Checked here, not only by the network, so that a typo is a usage error
+  // before anything is created.
+  if (!config.ip.empty() && !sdk::Ipv4::parse(config.ip)) {
+    throw UsageError("invalid --ip \"" + config.ip + "\": expected an IPv4 address such as " +
+                     "10.88.0.5");
+  }
+  for (const auto &value : list(vm, "publish")) {
+    for (auto &port : unwrap(parse_publish(value))) {
+      config.ports.push_back(std::move(port));
+    }
+  }
+  config.publish_all = vm["publish-all"].as<bool>();
+  for (const auto &value : list(vm, "add-host")) {
+    (void)unwrap(parse_add_host(value)); // validated now; the core renders it at start
+    config.extra_hosts.push_back(value);
+  }
+  for (const auto &server : list(vm, "dns")) {
+    if (!is_ip_address(server)) {
+      throw UsageError("invalid --dns \"" + server + "\": expected an IP address such as 1.1.1.1");
+    }
+    config.dns.push_back(server);
+  }
+  config.dns_search = list(vm, "dns-search");
+  config.dns_options = list(vm, "dns-option");
+}
+
 // Raw mode for the length of an attached session with a terminal.
 class RawTerminal {
 public:
@@ -203,9 +266,8 @@ void add_container_options(po::options_description &options) {
                                                     "resource limit NAME=SOFT[:HARD]")(
       "label,l", po::value<strings>()->composing(), "set metadata KEY=VALUE")(
       "log-opt", po::value<strings>()->composing(), "json-file log option: max-size, max-file")(
-      "network", po::value<std::string>()->default_value("none"),
-      "network: none (loopback only) or host")("rm", po::bool_switch(),
-                                               "remove the container when it exits");
+      "rm", po::bool_switch(), "remove the container when it exits");
+  add_network_options(options);
 }
 
 ContainerConfig container_config(const po::variables_map &vm, const std::string &image,
@@ -227,7 +289,6 @@ ContainerConfig container_config(const po::variables_map &vm, const std::string 
   config.restart = unwrap(parse_restart(option(vm, "restart")));
   config.init = vm["init"].as<bool>();
   config.runtime = option(vm, "runtime");
-  config.network = option(vm, "network");
   config.auto_remove = vm["rm"].as<bool>();
   if (config.auto_remove && config.restart.name != "no") {
     throw UsageError("conflicting options: --restart and --rm");
@@ -237,6 +298,7 @@ ContainerConfig container_config(const po::variables_map &vm, const std::string 
   read_environment(vm, config);
   read_privileges(vm, config);
   read_metadata(vm, config);
+  read_network(vm, config);
   return config;
 }
 
