@@ -88,7 +88,7 @@ std::string put_blob(const std::filesystem::path &dir, const std::string &data) 
 
 std::string write_oci_layout(const std::filesystem::path &dir,
                              const std::vector<std::vector<TarEntry>> &layers,
-                             const std::string &name) {
+                             const std::string &name, const std::string &config_json) {
   std::filesystem::create_directories(dir / "blobs" / "sha256");
   auto descriptors = nlohmann::json::array();
   auto diff_ids = nlohmann::json::array();
@@ -106,7 +106,9 @@ std::string write_oci_layout(const std::filesystem::path &dir,
   const nlohmann::json config = {{"architecture", "amd64"},
                                  {"os", "linux"},
                                  {"created", "2026-01-01T00:00:00Z"},
-                                 {"config", {{"Cmd", {"/bin/sh"}}}},
+                                 {"config", config_json.empty()
+                                                ? nlohmann::json{{"Cmd", {"/bin/sh"}}}
+                                                : nlohmann::json::parse(config_json)},
                                  {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
   const auto config_text = config.dump();
   const auto config_digest = put_blob(dir, config_text);
@@ -136,9 +138,9 @@ void tar_directory(const std::filesystem::path &dir, const std::filesystem::path
 
 std::string write_oci_archive(const std::filesystem::path &file,
                               const std::vector<std::vector<TarEntry>> &layers,
-                              const std::string &name) {
+                              const std::string &name, const std::string &config_json) {
   const auto layout = file.parent_path() / (file.filename().string() + ".layout");
-  auto id = write_oci_layout(layout, layers, name);
+  auto id = write_oci_layout(layout, layers, name, config_json);
   tar_directory(layout, file);
   std::filesystem::remove_all(layout);
   return id;

@@ -30,14 +30,16 @@ void write_tar(const std::filesystem::path &file, const std::vector<TarEntry> &e
 
 // Writes an OCI archive holding one image with these layers (each a plain
 // tar), tagged name (an annotation) unless empty. Returns the config digest.
+// config_json is the image config's "config" object (Cmd, ExposedPorts, ...)
+// as JSON text; "" for {"Cmd": ["/bin/sh"]}.
 std::string write_oci_archive(const std::filesystem::path &file,
                               const std::vector<std::vector<TarEntry>> &layers,
-                              const std::string &name);
+                              const std::string &name, const std::string &config_json = "");
 
 // The OCI layout directory write_oci_archive tars up, for tests that alter it.
 std::string write_oci_layout(const std::filesystem::path &dir,
                              const std::vector<std::vector<TarEntry>> &layers,
-                             const std::string &name);
+                             const std::string &name, const std::string &config_json = "");
 // Tars the contents of dir into file.
 void tar_directory(const std::filesystem::path &dir, const std::filesystem::path &file);
 

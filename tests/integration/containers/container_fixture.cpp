@@ -3,10 +3,13 @@
 #include "support/image_builder.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +97,22 @@ void write_busybox_image(const fs::path &tarball) {
 
 } // namespace
 
+namespace {
+
+bool loopback_up() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  const bool up = fd >= 0 && ::ioctl(fd, SIOCGIFFLAGS, &request) == 0 &&
+                  (request.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &request) == 0);
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  return up;
+}
+
+} // namespace
+
 void ContainerTest::SetUpTestSuite() {
   suite_skip_.clear();
   if (::geteuid() != 0) {
@@ -108,6 +127,12 @@ void ContainerTest::SetUpTestSuite() {
   if (::unshare(CLONE_NEWNS) != 0 ||
       ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     suite_skip_ = std::string("cannot make a private mount namespace: ") + std::strerror(errno);
+    return;
+  }
+  // Containers land on the default bridge: its bridge, veths, nftables rules
+  // and sysctls must live in a namespace of the test's own, never the host's.
+  if (::unshare(CLONE_NEWNET) != 0 || !loopback_up()) {
+    suite_skip_ = std::string("cannot make a private network namespace: ") + std::strerror(errno);
     return;
   }
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {

@@ -108,9 +108,10 @@ TEST(Cli, ConfigValidateSaysOkOrPrintsPositionedErrors) {
   const auto bad = fixture_stack(dir, "storage:\n  driver: fixture-skiping\n");
   auto result = run_berth({"config", "validate", bad.string()});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(result.err, bad.string() +
-                            ":6:11: storage.driver: no storage plugin named 'fixture-skiping' "
-                            "(have: fixture-skipping, overlay2, vfs); did you mean 'fixture-skipping'?\n");
+  EXPECT_EQ(result.err,
+            bad.string() +
+                ":6:11: storage.driver: no storage plugin named 'fixture-skiping' "
+                "(have: fixture-skipping, overlay2, vfs); did you mean 'fixture-skipping'?\n");
 
   const auto skipped = fixture_stack(dir, "storage:\n  driver: fixture-skipping\n");
   result = run_berth({"config", "validate", skipped.string()});
@@ -209,13 +210,13 @@ TEST(Cli, InfoShowsDriversAndHostFacts) {
   auto info = nlohmann::json::parse(result.out);
   EXPECT_EQ(info["drivers"]["storage"], "overlay2");
   EXPECT_EQ(info["drivers"]["runtime"], "namespaces");
-  EXPECT_TRUE(info["drivers"]["network"].is_null());
+  EXPECT_EQ(info["drivers"]["network"], "bridge");
   EXPECT_FALSE(info["host"]["kernel"].get<std::string>().empty());
   EXPECT_GT(info["host"]["cpus"].get<int>(), 0);
   EXPECT_TRUE(info["host"]["cgroup"].get<std::string>().rfind('v', 0) == 0);
   auto table = run_berth({"info"});
   EXPECT_NE(table.out.find("runtime:     namespaces"), std::string::npos) << table.out;
-  EXPECT_NE(table.out.find("network:     (not configured)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("network:     bridge"), std::string::npos) << table.out;
 }
 
 TEST(Cli, PluginsLsShowsLoadedSkippedAndRefusedWithReasons) {
