@@ -8,10 +8,12 @@ packages=(
   libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libarchive-dev libssl-dev libseccomp-dev libcap-dev
+  # Netlink and nftables for the network drivers; nft to inspect rules in tests.
+  libmnl-dev libnftables-dev nftables
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   # Real peers and clients the storage tests and benchmarks run against.
-  busybox-static skopeo umoci podman crun runc zstd attr
+  busybox-static skopeo umoci podman crun runc zstd attr iperf3 jq
 )
 
 missing=()

@@ -1,0 +1,792 @@
+// Network figures (issue 5), beside podman's where they compare:
+//   BM_NetworkStartVsPodman         berth and podman `run --rm IMAGE /bin/true` on their
+//                                   default bridge and with --network none, interleaved;
+//                                   bridge minus none is what attaching and detaching an
+//                                   endpoint adds to a container start.
+//   BM_NetworkEndpointAttachDetach  NetworkService::setup + teardown in process: the
+//                                   namespace and endpoint alone, no process start.
+//   BM_NetworkTcpRoundTrip          1-byte TCP ping-pong between two containers on one user
+//                                   network (netns → veth → bridge → veth → netns) against
+//                                   two threads over loopback.
+// Throughput (iperf3) is measured by benchmarks/peers/network.sh.
+//
+// The whole process runs in a private network and mount namespace made at
+// start: berth's bridges, podman's CNI bridge and both engines' NAT rules land
+// there and go away with the process. The host's namespace is never touched.
+#include "engine/engine.hpp"
+#include "support/host_tools.hpp"
+#include "util/fd.hpp"
+#include "util/text.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using berth::UniqueFd;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRounds = 15;
+constexpr int kEndpointIterations = 300;
+constexpr int kRoundTrips = 20000;
+// The round trips of each path come in blocks that alternate between the
+// paths, so that a drift in machine load hits both alike.
+constexpr int kRoundTripBlocks = 4;
+constexpr int kWarmUpTrips = 500;
+constexpr int kSocketTimeoutSeconds = 5;
+
+struct Sample {
+  double wall_ms = 0;
+  double cpu_ms = 0;
+  int status = -1;
+  std::string output;
+  std::string error; // the first line of stderr
+};
+
+// Nearest rank: percentile(values, 0.5) is the median.
+double percentile(std::vector<double> values, double fraction) {
+  if (values.empty()) {
+    return 0;
+  }
+  std::sort(values.begin(), values.end());
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size())));
+  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+double median(std::vector<double> values) {
+  return percentile(std::move(values), 0.5);
+}
+
+std::vector<double> differences(const std::vector<double> &a, const std::vector<double> &b) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    out.push_back(a[i] - b[i]);
+  }
+  return out;
+}
+
+std::string read_text(const fs::path &file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string first_line(const std::string &text) {
+  return text.substr(0, text.find('\n'));
+}
+
+std::uint64_t read_number(const fs::path &file) {
+  std::ifstream in(file);
+  std::uint64_t value = 0;
+  in >> value;
+  return value;
+}
+
+double process_cpu_ms() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// A new network namespace has its loopback down.
+bool loopback_up() {
+  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (!sock.valid() || ::ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0) {
+    return false;
+  }
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+  return ::ioctl(sock.get(), SIOCSIFFLAGS, &request) == 0;
+}
+
+// Mount points under dir in this mount namespace, deepest first.
+std::vector<std::string> mounts_under(const fs::path &dir) {
+  std::ifstream info("/proc/self/mountinfo");
+  std::vector<std::string> found;
+  std::string line;
+  const auto prefix = dir.string() + "/";
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string id;
+    std::string parent;
+    std::string device;
+    std::string root;
+    std::string point;
+    fields >> id >> parent >> device >> root >> point;
+    if (point.rfind(prefix, 0) == 0) {
+      found.push_back(point);
+    }
+  }
+  std::sort(found.begin(), found.end(), std::greater<>());
+  return found;
+}
+
+// A tmpfs over a host directory, visible only in this mount namespace:
+// podman keeps CNI leases and caches in /var/lib/cni and namespace files in
+// /run/netns; with this, none of it reaches the host, even after a crash.
+// A directory it had to create on the host is removed again.
+class PrivateDir {
+public:
+  explicit PrivateDir(fs::path path) : path_(std::move(path)) {
+    std::error_code ec;
+    made_ = fs::create_directories(path_, ec);
+    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "mode=755") == 0;
+  }
+  ~PrivateDir() {
+    if (mounted_) {
+      ::umount2(path_.c_str(), MNT_DETACH);
+    }
+    if (made_) {
+      ::rmdir(path_.c_str());
+    }
+  }
+  PrivateDir(const PrivateDir &) = delete;
+  PrivateDir &operator=(const PrivateDir &) = delete;
+  PrivateDir(PrivateDir &&) = delete;
+  PrivateDir &operator=(PrivateDir &&) = delete;
+
+  [[nodiscard]] bool ok() const { return mounted_; }
+
+private:
+  fs::path path_;
+  bool made_ = false;
+  bool mounted_ = false;
+};
+
+// A container's network namespace file and its address on one network.
+struct Peer {
+  std::string id;
+  std::string netns;
+  std::string address;
+};
+
+// A scratch engine root, image and podman store, in the private namespaces.
+class Bench {
+public:
+  Bench() {
+    if (::unshare(CLONE_NEWNS | CLONE_NEWNET) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 || !loopback_up()) {
+      error_ = std::string("private namespaces: ") + std::strerror(errno);
+      return;
+    }
+    std::string pattern = "/var/tmp/berth-network-bench-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      error_ = "mkdtemp failed";
+      return;
+    }
+    dir_ = pattern;
+    cgroup_ = fs::path("/sys/fs/cgroup/cpuacct") / ("berth-netbench-" + std::to_string(::getpid()));
+    std::error_code ec;
+    if (fs::create_directories(cgroup_, ec); ec) {
+      error_ = "cannot make " + cgroup_.string() + ": " + ec.message();
+      return;
+    }
+    ok_ = make_rootfs() && import_image();
+    if (berth::testing::installed("podman")) {
+      cni_ = std::make_unique<PrivateDir>("/var/lib/cni");
+      netns_ = std::make_unique<PrivateDir>("/run/netns");
+      podman_parents_before_ = podman_parents();
+      podman_ = ok_ && cni_->ok() && netns_->ok() && load_podman();
+    }
+  }
+  ~Bench() {
+    if (dir_.empty()) {
+      return; // nothing was made, perhaps not even the private namespaces
+    }
+    for (const auto &id : containers_) {
+      run(berth({"rm", "-f", id}));
+    }
+    for (const auto &name : networks_) {
+      run(berth({"network", "rm", name}));
+    }
+    run(berth({"container", "prune"}));
+    if (podman_) {
+      run(podman({"rm", "-af", "-t", "0"}));
+      run(podman({"rmi", "-af"}));
+      remove_podman_parents();
+    }
+    for (int tries = 0; tries < 100 && ::rmdir(cgroup_.c_str()) != 0 && errno == EBUSY; ++tries) {
+      ::usleep(10000);
+    }
+    for (const auto &point : mounts_under(dir_)) {
+      ::umount2(point.c_str(), MNT_DETACH);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Bench(const Bench &) = delete;
+  Bench &operator=(const Bench &) = delete;
+  Bench(Bench &&) = delete;
+  Bench &operator=(Bench &&) = delete;
+
+  [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] const std::string &error() const { return error_; }
+  [[nodiscard]] bool podman_available() const { return podman_; }
+  [[nodiscard]] fs::path root() const { return dir_ / "root"; }
+  [[nodiscard]] const fs::path &dir() const { return dir_; }
+
+  // Runs args in the bench's cpuacct cgroup; waits for it. Wall and CPU time
+  // cover the command and everything it started, not reading its output.
+  Sample run(const std::vector<std::string> &args) {
+    const auto out = (dir_ / "stdout").string();
+    const auto err = (dir_ / "stderr").string();
+    const auto procs = (cgroup_ / "cgroup.procs").string();
+    std::vector<char *> argv;
+    argv.reserve(args.size() + 1);
+    for (const auto &arg : args) {
+      argv.push_back(const_cast<char *>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    const auto cpu_before = read_number(cgroup_ / "cpuacct.usage");
+    const auto start = Clock::now();
+    const int pid = ::fork();
+    if (pid == 0) {
+      exec_child(argv, procs, out, err);
+    }
+    Sample sample;
+    ::waitpid(pid, &sample.status, 0);
+    sample.wall_ms = ms_since(start);
+    sample.cpu_ms = static_cast<double>(read_number(cgroup_ / "cpuacct.usage") - cpu_before) / 1e6;
+    sample.output = read_text(out);
+    sample.error = first_line(read_text(err));
+    return sample;
+  }
+
+  std::vector<std::string> berth(std::vector<std::string> args) const {
+    args.insert(args.begin(), {BERTH_EXECUTABLE, "--root", root().string()});
+    return args;
+  }
+  // Same flags as the runtime benchmark's podman, so the figures line up.
+  std::vector<std::string> podman(std::vector<std::string> args) const {
+    const bool crun = berth::testing::hugetlb_on_v1() && berth::testing::installed("crun");
+    args.insert(args.begin(), {"podman", "--root", (dir_ / "podman").string(), "--runroot",
+                               (dir_ / "podman-run").string(), "--cgroup-manager=cgroupfs",
+                               "--events-backend=file", "--storage-driver=overlay",
+                               crun ? "--runtime=crun" : "--runtime=runc"});
+    return args;
+  }
+
+  // A user-defined network, removed with the bench.
+  std::optional<std::string> create_network(const std::string &name, std::string *error) {
+    auto created = run(berth({"network", "create", name}));
+    if (created.status != 0) {
+      *error = "berth network create: " + created.error;
+      return std::nullopt;
+    }
+    networks_.push_back(name);
+    return name;
+  }
+  void remove_network(const std::string &name) {
+    run(berth({"network", "rm", name}));
+    std::erase(networks_, name);
+  }
+
+  // `sleep 1000` in a container on network, with its namespace and address.
+  std::optional<Peer> start_sleeper(const std::string &network, std::string *error) {
+    auto started = run(berth({"run", "-d", "--network", network, "bench:latest", "sleep", "1000"}));
+    Peer peer{first_line(started.output), "", ""};
+    if (started.status != 0 || peer.id.empty()) {
+      *error = "berth run -d --network " + network + ": " + started.error;
+      return std::nullopt;
+    }
+    containers_.push_back(peer.id);
+    auto inspected = run(berth({"inspect", peer.id}));
+    auto parsed = nlohmann::json::parse(inspected.output, nullptr, false);
+    if (inspected.status != 0 || !parsed.is_array() || parsed.empty() || !parsed[0].is_object()) {
+      *error = "berth inspect: " + inspected.error;
+      return std::nullopt;
+    }
+    using Pointer = nlohmann::json::json_pointer;
+    const auto &container = parsed[0];
+    peer.netns = container.value(Pointer("/NetworkSettings/SandboxKey"), "");
+    peer.address =
+        container.value(Pointer("/NetworkSettings/Networks/" + network + "/IPAddress"), "");
+    if (peer.netns.empty() || peer.address.empty()) {
+      *error = "berth inspect: no NetworkSettings.SandboxKey or NetworkSettings.Networks." +
+               network + ".IPAddress in " +
+               container.value("NetworkSettings", nlohmann::json()).dump();
+      return std::nullopt;
+    }
+    return peer;
+  }
+  void remove_container(const std::string &id) {
+    run(berth({"rm", "-f", id}));
+    std::erase(containers_, id);
+  }
+
+private:
+  [[noreturn]] static void exec_child(const std::vector<char *> &argv, const std::string &procs,
+                                      const std::string &out, const std::string &err) {
+    // "0" is the writer itself; nothing after fork allocates.
+    const int cgroup = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (cgroup < 0 || ::write(cgroup, "0", 1) != 1) {
+      ::_exit(126);
+    }
+    ::dup2(::open("/dev/null", O_RDONLY), 0);
+    ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+    ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+
+  bool make_rootfs() {
+    const auto root = dir_ / "rootfs";
+    fs::create_directories(root / "bin");
+    fs::create_directories(root / "etc");
+    fs::copy_file("/bin/busybox", root / "bin" / "busybox");
+    for (const char *tool : {"true", "sh", "sleep"}) {
+      fs::create_symlink("busybox", root / "bin" / tool);
+    }
+    std::ofstream(root / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\n";
+    return run({"tar", "-C", root.string(), "-cf", (dir_ / "rootfs.tar").string(), "."}).status ==
+           0;
+  }
+  bool import_image() {
+    auto imported = run(berth({"import", (dir_ / "rootfs.tar").string(), "bench:latest"}));
+    error_ = imported.status == 0 ? "" : "berth import: " + imported.error;
+    return imported.status == 0;
+  }
+  bool load_podman() {
+    const auto archive = (dir_ / "image.tar").string();
+    return run(berth({"save", "-o", archive, "bench:latest"})).status == 0 &&
+           run(podman({"load", "-i", archive})).status == 0;
+  }
+
+  // podman with cgroupfs leaves libpod_parent/conmon in every hierarchy;
+  // those this run made are removed (rmdir: only while empty; conmon
+  // outlives `podman run --rm` by a moment).
+  static std::vector<fs::path> podman_parents() {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (const auto &hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      if (fs::exists(hierarchy.path() / "libpod_parent")) {
+        found.push_back(hierarchy.path() / "libpod_parent");
+      }
+    }
+    return found;
+  }
+  void remove_podman_parents() const {
+    for (int tries = 0; tries < 100; ++tries) {
+      bool left = false;
+      for (const auto &parent : podman_parents()) {
+        if (std::find(podman_parents_before_.begin(), podman_parents_before_.end(), parent) ==
+            podman_parents_before_.end()) {
+          ::rmdir((parent / "conmon").c_str());
+          left = ::rmdir(parent.c_str()) != 0 || left;
+        }
+      }
+      if (!left) {
+        return;
+      }
+      ::usleep(20000);
+    }
+  }
+
+  fs::path dir_;
+  fs::path cgroup_;
+  std::string error_;
+  bool ok_ = false;
+  bool podman_ = false;
+  std::unique_ptr<PrivateDir> cni_;
+  std::unique_ptr<PrivateDir> netns_;
+  std::vector<fs::path> podman_parents_before_;
+  std::vector<std::string> containers_;
+  std::vector<std::string> networks_;
+};
+
+Bench &bench() {
+  static Bench instance;
+  return instance;
+}
+
+bool usable(benchmark::State &state, const Bench &b) {
+  if (!b.ok()) {
+    state.SkipWithError(("set-up failed (needs root and busybox): " + b.error()).c_str());
+  }
+  return b.ok();
+}
+
+// --- container start on the bridge against none ------------------------------------------
+
+// Bridge minus none, paired by round: two runs side by side share the
+// machine's load at that moment, which a difference of medians would not.
+void report_start_cost(benchmark::State &state, std::map<std::string, std::vector<double>> &wall,
+                       const std::string &engine) {
+  const auto cost = differences(wall[engine + "_bridge"], wall[engine + "_none"]);
+  state.counters[engine + "_bridge_cost_ms"] = median(cost);
+  if (engine == "berth") {
+    state.counters["berth_bridge_cost_p90_ms"] = percentile(cost, 0.9);
+  }
+}
+
+void BM_NetworkStartVsPodman(benchmark::State &state) {
+  auto &b = bench();
+  if (!usable(state, b)) {
+    return;
+  }
+  std::map<std::string, std::vector<std::string>> commands = {
+      {"berth_bridge", b.berth({"run", "--rm", "bench:latest", "/bin/true"})},
+      {"berth_none", b.berth({"run", "--rm", "--network", "none", "bench:latest", "/bin/true"})},
+  };
+  if (b.podman_available()) {
+    // podman's default nofile (1048576) is above this host's hard limit.
+    const std::vector<std::string> limits = {"--ulimit=nofile=20000:20000",
+                                             "--ulimit=nproc=32768:32768"};
+    for (const auto *network : {"bridge", "none"}) {
+      std::vector<std::string> args = {"run", "--rm"};
+      if (std::string(network) == "none") {
+        args.emplace_back("--network=none");
+      }
+      args.insert(args.end(), limits.begin(), limits.end());
+      args.insert(args.end(), {"bench:latest", "/bin/true"});
+      commands[std::string("podman_") + network] = b.podman(args);
+    }
+  }
+  std::map<std::string, std::vector<double>> wall;
+  std::map<std::string, std::vector<double>> cpu;
+  for (auto _ : state) {
+    for (int round = 0; round < kRounds; ++round) {
+      for (const auto &[name, args] : commands) {
+        const auto sample = b.run(args);
+        if (sample.status != 0) {
+          state.SkipWithError((name + " failed: " + sample.error).c_str());
+          return;
+        }
+        wall[name].push_back(sample.wall_ms);
+        cpu[name].push_back(sample.cpu_ms);
+      }
+    }
+  }
+  for (const auto &[name, samples] : wall) {
+    state.counters[name + "_ms"] = median(samples);
+    state.counters[name + "_cpu_ms"] = median(cpu[name]);
+  }
+  report_start_cost(state, wall, "berth");
+  if (b.podman_available()) {
+    report_start_cost(state, wall, "podman");
+  }
+}
+BENCHMARK(BM_NetworkStartVsPodman)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// --- endpoint attach + detach in process -------------------------------------------------
+
+struct EndpointTimes {
+  std::vector<double> total_ms;
+  std::vector<double> setup_ms;
+  std::vector<double> teardown_ms;
+  std::vector<double> cpu_ms;
+};
+
+// One setup + teardown of container's sandbox; false with error on failure.
+bool time_sandbox(berth::NetworkService &networks, const berth::SandboxRequest &request,
+                  EndpointTimes &times, std::string *error) {
+  const auto cpu_before = process_cpu_ms();
+  const auto start = Clock::now();
+  auto setup = networks.setup(request);
+  const auto set_up = Clock::now();
+  auto teardown = networks.teardown(request.container);
+  const auto end = Clock::now();
+  times.cpu_ms.push_back(process_cpu_ms() - cpu_before);
+  if (!setup.ok() || !teardown.ok()) {
+    *error = request.name + ": " + (setup.ok() ? teardown.error() : setup.error()).describe();
+    return false;
+  }
+  using Ms = std::chrono::duration<double, std::milli>;
+  times.setup_ms.push_back(Ms(set_up - start).count());
+  times.teardown_ms.push_back(Ms(end - set_up).count());
+  times.total_ms.push_back(Ms(end - start).count());
+  return true;
+}
+
+std::unique_ptr<berth::Engine> open_engine(const Bench &b, std::string *error) {
+  berth::EngineOptions options;
+  options.root = b.root();
+  options.builtin_plugin_dirs = {BERTH_PLUGIN_DIR};
+  options.helper_dir = fs::path(BERTH_EXECUTABLE).parent_path();
+  auto opened = berth::Engine::open(options);
+  if (!opened.engine && !opened.diagnostics.empty()) {
+    *error = opened.diagnostics.front().to_string();
+  }
+  return std::move(opened.engine);
+}
+
+void report_endpoint(benchmark::State &state, const std::string &network,
+                     const EndpointTimes &times) {
+  state.counters[network + "_p50_ms"] = percentile(times.total_ms, 0.5);
+  state.counters[network + "_p99_ms"] = percentile(times.total_ms, 0.99);
+  state.counters[network + "_setup_p50_ms"] = percentile(times.setup_ms, 0.5);
+  state.counters[network + "_teardown_p50_ms"] = percentile(times.teardown_ms, 0.5);
+  state.counters[network + "_cpu_p50_ms"] = percentile(times.cpu_ms, 0.5);
+}
+
+// The engine's own cost of a sandbox on the default bridge (namespace, veth
+// pair, address, routes, hosts file) against one on none (namespace only),
+// alternating, without any process start around it.
+void BM_NetworkEndpointAttachDetach(benchmark::State &state) {
+  auto &b = bench();
+  if (!usable(state, b)) {
+    return;
+  }
+  std::string error;
+  auto engine = open_engine(b, &error);
+  if (!engine) {
+    state.SkipWithError(("engine: " + error).c_str());
+    return;
+  }
+  auto networks = engine->networks();
+  if (!networks.ok()) {
+    state.SkipWithError(("engine: " + networks.error().describe()).c_str());
+    return;
+  }
+  std::map<std::string, berth::SandboxRequest> requests;
+  for (const auto *network : {"bridge", "none"}) {
+    berth::SandboxRequest request;
+    request.container = berth::random_hex_id();
+    request.name = request.hostname = std::string("netbench-") + network;
+    request.hosts_file = b.dir() / (std::string("hosts-") + network);
+    request.resolv_file = b.dir() / (std::string("resolv-") + network);
+    auto joined = (*networks)->join(request.container, network, {}, "", false);
+    if (!joined.ok()) {
+      state.SkipWithError(
+          ("join " + std::string(network) + ": " + joined.error().describe()).c_str());
+      return;
+    }
+    requests[network] = request;
+  }
+  std::map<std::string, EndpointTimes> times;
+  for (auto _ : state) {
+    for (int i = 0; i < kEndpointIterations && error.empty(); ++i) {
+      for (const auto &[network, request] : requests) {
+        if (!time_sandbox(**networks, request, times[network], &error)) {
+          break;
+        }
+      }
+    }
+  }
+  for (const auto &[network, request] : requests) {
+    (void)(*networks)->forget(request.container);
+  }
+  if (!error.empty()) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (const auto &[network, samples] : times) {
+    report_endpoint(state, network, samples);
+  }
+  const auto endpoint = differences(times["bridge"].total_ms, times["none"].total_ms);
+  state.counters["endpoint_p50_ms"] = percentile(endpoint, 0.5);
+  state.counters["endpoint_p99_ms"] = percentile(endpoint, 0.99);
+}
+BENCHMARK(BM_NetworkEndpointAttachDetach)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// --- TCP request/response -----------------------------------------------------------------
+
+// Moves the calling thread into the network namespace of file ("": stays).
+bool enter_netns(const std::string &file) {
+  if (file.empty()) {
+    return true;
+  }
+  UniqueFd ns(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  return ns.valid() && ::setns(ns.get(), CLONE_NEWNET) == 0;
+}
+
+// A TCP socket that sends each byte at once and gives up on a silent peer
+// instead of hanging the benchmark.
+UniqueFd tcp_socket() {
+  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int one = 1;
+  const timeval timeout{kSocketTimeoutSeconds, 0};
+  ::setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  return sock;
+}
+
+std::string errno_text(const std::string &what) {
+  return what + ": " + std::strerror(errno);
+}
+
+// Echoes every byte of one connection until the peer closes. Hands back the
+// port it listens on, or 0 and the reason.
+void serve(const std::string &netns, std::promise<std::pair<int, std::string>> &ready) {
+  if (!enter_netns(netns)) {
+    ready.set_value({0, errno_text("setns " + netns)});
+    return;
+  }
+  UniqueFd listener = tcp_socket();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_ANY);
+  socklen_t length = sizeof address;
+  auto *generic = reinterpret_cast<sockaddr *>(&address);
+  if (::bind(listener.get(), generic, length) != 0 || ::listen(listener.get(), 1) != 0 ||
+      ::getsockname(listener.get(), generic, &length) != 0) {
+    ready.set_value({0, errno_text("listen")});
+    return;
+  }
+  ready.set_value({ntohs(address.sin_port), ""});
+  // The listener's timeout bounds accept: a client that never comes.
+  UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  const int one = 1;
+  ::setsockopt(connection.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char byte = 0;
+  while (::read(connection.get(), &byte, 1) == 1 && ::write(connection.get(), &byte, 1) == 1) {
+  }
+}
+
+struct PingResult {
+  std::vector<double> rtt_us;
+  std::string error;
+};
+
+// Sends one byte and waits for it to come back, trips times after a warm-up.
+PingResult ping(const std::string &netns, const std::string &host, int port, int trips) {
+  PingResult result;
+  if (!enter_netns(netns)) {
+    result.error = errno_text("setns " + netns);
+    return result;
+  }
+  UniqueFd sock = tcp_socket();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  if (::connect(sock.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+    result.error = errno_text("connect to " + host + ":" + std::to_string(port));
+    return result;
+  }
+  result.rtt_us.reserve(trips);
+  char byte = 'x';
+  for (int i = 0; i < kWarmUpTrips + trips; ++i) {
+    const auto start = Clock::now();
+    if (::write(sock.get(), &byte, 1) != 1 || ::read(sock.get(), &byte, 1) != 1) {
+      result.error = errno_text("round trip to " + host);
+      return result;
+    }
+    if (i >= kWarmUpTrips) {
+      result.rtt_us.push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+  }
+  return result;
+}
+
+// Where the server and client threads run, and the server's address.
+struct Path {
+  std::string server_netns;
+  std::string client_netns;
+  std::string server_address;
+};
+
+// Each side on a thread of its own: setns changes only the calling thread,
+// and the thread ends right after, so no other code runs in a container's
+// namespace.
+PingResult round_trips(const Path &path, int trips) {
+  std::promise<std::pair<int, std::string>> ready;
+  auto listening = ready.get_future();
+  std::thread server(serve, path.server_netns, std::ref(ready));
+  // Not a structured binding: clang does not let the lambda below capture one.
+  const auto listening_on = listening.get();
+  const int port = listening_on.first;
+  PingResult result{{}, listening_on.second};
+  if (port != 0) {
+    std::thread client([&] { result = ping(path.client_netns, path.server_address, port, trips); });
+    client.join();
+  }
+  server.join();
+  return result;
+}
+
+// Two containers on a fresh user network, and the loopback of the bench's
+// own namespace, measured in alternating blocks.
+void BM_NetworkTcpRoundTrip(benchmark::State &state) {
+  auto &b = bench();
+  if (!usable(state, b)) {
+    return;
+  }
+  std::string error;
+  const auto network = b.create_network("netbench-" + std::to_string(::getpid()), &error);
+  std::optional<Peer> server;
+  std::optional<Peer> client;
+  if (network) {
+    server = b.start_sleeper(*network, &error);
+  }
+  if (server) {
+    client = b.start_sleeper(*network, &error);
+  }
+  std::map<std::string, std::vector<double>> rtt;
+  if (client) {
+    const std::map<std::string, Path> paths = {
+        {"bridge", {server->netns, client->netns, server->address}},
+        {"loopback", {"", "", "127.0.0.1"}},
+    };
+    for (auto _ : state) {
+      for (int block = 0; block < kRoundTripBlocks && error.empty(); ++block) {
+        for (const auto &[name, path] : paths) {
+          auto result = round_trips(path, kRoundTrips / kRoundTripBlocks);
+          if (!result.error.empty()) {
+            error.append(name).append(": ").append(result.error);
+          }
+          rtt[name].insert(rtt[name].end(), result.rtt_us.begin(), result.rtt_us.end());
+        }
+      }
+    }
+  }
+  for (const auto &peer : {server, client}) {
+    if (peer) {
+      b.remove_container(peer->id);
+    }
+  }
+  if (network) {
+    b.remove_network(*network);
+  }
+  if (!error.empty()) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (const auto &[name, samples] : rtt) {
+    state.counters[name + "_rtt_us"] = median(samples);
+    state.counters[name + "_rtt_p99_us"] = percentile(samples, 0.99);
+  }
+  state.counters["bridge_vs_loopback"] = median(rtt["bridge"]) / median(rtt["loopback"]);
+}
+BENCHMARK(BM_NetworkTcpRoundTrip)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+} // namespace
