@@ -44,12 +44,10 @@ std::string one_line(const std::string &text) {
 
 } // namespace
 
-Nft::Nft() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
-  if (ctx_ != nullptr) {
-    nft_ctx_buffer_output(ctx_);
-    nft_ctx_buffer_error(ctx_);
-  }
-}
+// The context is made on first use: nft_ctx_new reads iproute2's tables
+// and opens its socket (~7 ms here), which attaching an endpoint without
+// published ports, and every detach, never need.
+Nft::Nft() = default;
 
 Nft::~Nft() {
   if (ctx_ != nullptr) {
@@ -58,6 +56,10 @@ Nft::~Nft() {
 }
 
 sdk::Result<std::string> Nft::execute(const std::string &commands, const std::string &context) {
+  if (ctx_ == nullptr && (ctx_ = nft_ctx_new(NFT_CTX_DEFAULT)) != nullptr) {
+    nft_ctx_buffer_output(ctx_);
+    nft_ctx_buffer_error(ctx_);
+  }
   if (ctx_ == nullptr) {
     return sdk::make_error(sdk::Errc::internal, "nft_ctx_new failed (out of memory?)", context);
   }

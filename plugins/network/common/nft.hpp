@@ -17,7 +17,7 @@ namespace berth::network {
 class Nft {
 public:
   // The context keeps its netlink socket in the network namespace of the
-  // thread that creates it; make the Nft where the rules belong.
+  // thread that first runs a command; run them where the rules belong.
   Nft();
   Nft(const Nft &) = delete;
   Nft &operator=(const Nft &) = delete;
