@@ -55,12 +55,16 @@ Nft::~Nft() {
   }
 }
 
-sdk::Result<std::string> Nft::execute(const std::string &commands, const std::string &context) {
+bool Nft::ensure_context() {
   if (ctx_ == nullptr && (ctx_ = nft_ctx_new(NFT_CTX_DEFAULT)) != nullptr) {
     nft_ctx_buffer_output(ctx_);
     nft_ctx_buffer_error(ctx_);
   }
-  if (ctx_ == nullptr) {
+  return ctx_ != nullptr;
+}
+
+sdk::Result<std::string> Nft::execute(const std::string &commands, const std::string &context) {
+  if (!ensure_context()) {
     return sdk::make_error(sdk::Errc::internal, "nft_ctx_new failed (out of memory?)", context);
   }
   if (nft_run_cmd_from_buffer(ctx_, commands.c_str()) != 0) {
@@ -83,8 +87,8 @@ sdk::Result<void> Nft::run(const std::string &commands, const std::string &conte
 
 sdk::Result<nlohmann::json> Nft::list(const std::string &command, const std::string &context) {
   const std::scoped_lock lock(mutex_);
-  if (ctx_ == nullptr) {
-    return execute(command, context).error();
+  if (!ensure_context()) {
+    return sdk::make_error(sdk::Errc::internal, "nft_ctx_new failed (out of memory?)", context);
   }
   const auto flags = nft_ctx_output_get_flags(ctx_);
   nft_ctx_output_set_flags(ctx_, flags | NFT_CTX_OUTPUT_JSON);

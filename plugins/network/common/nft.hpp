@@ -33,6 +33,8 @@ public:
   sdk::Result<nlohmann::json> list(const std::string &command, const std::string &context);
 
 private:
+  // Makes the context on first use; false when libnftables cannot.
+  bool ensure_context();
   sdk::Result<std::string> execute(const std::string &commands, const std::string &context);
 
   // One context per driver; libnftables contexts are not thread-safe.
