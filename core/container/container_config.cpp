@@ -362,10 +362,11 @@ sdk::Result<TmpfsMount> parse_tmpfs(const std::string &value) {
   return mount;
 }
 
-sdk::Result<std::pair<std::string, std::string>> parse_label(const std::string &value) {
+sdk::Result<std::pair<std::string, std::string>> parse_key_value(const std::string &flag,
+                                                                 const std::string &value) {
   const auto equals = value.find('=');
   if (value.empty() || equals == 0) {
-    return bad_value("--label", value, "expected KEY=VALUE");
+    return bad_value(flag, value, "expected KEY=VALUE");
   }
   if (equals == std::string::npos) {
     return std::make_pair(value, std::string{});

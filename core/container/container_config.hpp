@@ -92,7 +92,9 @@ sdk::Result<Ulimit> parse_ulimit(const std::string &value);
 sdk::Result<RestartPolicy> parse_restart(const std::string &value);
 sdk::Result<VolumeMount> parse_volume(const std::string &value);
 sdk::Result<TmpfsMount> parse_tmpfs(const std::string &value);
-sdk::Result<std::pair<std::string, std::string>> parse_label(const std::string &value);
+// KEY=VALUE of a --label, -o and the like; a bare KEY has an empty value.
+sdk::Result<std::pair<std::string, std::string>> parse_key_value(const std::string &flag,
+                                                                 const std::string &value);
 // KEY=VALUE lines of an --env-file; "KEY" alone takes the value from our environment.
 sdk::Result<std::vector<std::string>> read_env_file(const std::string &file);
 // "-e KEY" alone takes the value from our environment, like Docker.

@@ -4,9 +4,6 @@
 
 #include <berth/sdk/ipv4.hpp>
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -45,29 +42,8 @@ std::vector<std::pair<std::string, Ipv4Subnet>> other_pools(Database &db,
   return pools;
 }
 
-// Subnets of this host's own IPv4 addresses, so that an automatic choice
-// never shadows a network the host is already on.
-std::vector<Ipv4Subnet> host_subnets() {
-  std::vector<Ipv4Subnet> subnets;
-  ifaddrs *list = nullptr;
-  if (::getifaddrs(&list) != 0) {
-    return subnets;
-  }
-  for (auto *item = list; item != nullptr; item = item->ifa_next) {
-    if (item->ifa_addr == nullptr || item->ifa_netmask == nullptr ||
-        item->ifa_addr->sa_family != AF_INET) {
-      continue;
-    }
-    const auto address = ntohl(reinterpret_cast<sockaddr_in *>(item->ifa_addr)->sin_addr.s_addr);
-    const auto mask = ntohl(reinterpret_cast<sockaddr_in *>(item->ifa_netmask)->sin_addr.s_addr);
-    subnets.push_back(Ipv4Subnet{Ipv4{address & mask}, __builtin_popcount(mask)});
-  }
-  ::freeifaddrs(list);
-  return subnets;
-}
-
 sdk::Result<Ipv4Subnet> choose_subnet(Database &db, std::string_view network) {
-  auto taken = host_subnets();
+  auto taken = sdk::host_subnets();
   for (const auto &[name, subnet] : other_pools(db, network)) {
     taken.push_back(subnet);
   }

@@ -112,7 +112,7 @@ void read_privileges(const po::variables_map &vm, ContainerConfig &config) {
 
 void read_metadata(const po::variables_map &vm, ContainerConfig &config) {
   for (const auto &value : list(vm, "label")) {
-    auto [key, text] = unwrap(parse_label(value));
+    auto [key, text] = unwrap(parse_key_value("--label", value));
     config.labels[key] = text;
   }
   for (const auto &value : list(vm, "log-opt")) {

@@ -31,23 +31,10 @@ std::string text(const po::variables_map &vm, const char *name) {
   return vm.count(name) != 0U ? vm[name].as<std::string>() : std::string{};
 }
 
-// An -o or --label value: KEY=VALUE; a bare KEY means an empty value, as
-// Docker takes it.
-std::pair<std::string, std::string> key_value(const std::string &value, const std::string &flag) {
-  const auto equals = value.find('=');
-  if (value.empty() || equals == 0) {
-    throw UsageError("invalid " + flag + " \"" + value + "\": expected KEY=VALUE");
-  }
-  if (equals == std::string::npos) {
-    return {value, ""};
-  }
-  return {value.substr(0, equals), value.substr(equals + 1)};
-}
-
 std::map<std::string, std::string> key_values(const strings &values, const std::string &flag) {
   std::map<std::string, std::string> out;
   for (const auto &value : values) {
-    auto [key, text] = key_value(value, flag);
+    auto [key, text] = value_or_fail(parse_key_value(flag, value));
     out[key] = std::move(text);
   }
   return out;

@@ -34,7 +34,7 @@ int run_create(Context &context, const strings &args) {
   std::map<std::string, std::string> labels;
   for (const auto &value :
        parsed.vm.count("label") != 0U ? parsed.vm["label"].as<strings>() : strings{}) {
-    auto [key, text] = value_or_fail(parse_label(value));
+    auto [key, text] = value_or_fail(parse_key_value("--label", value));
     labels[key] = text;
   }
   const auto name = parsed.vm.count("name") != 0U ? parsed.vm["name"].as<std::string>() : "";

@@ -4,11 +4,16 @@
 
 #include <berth/sdk/result.hpp>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace berth::sdk::inline v1 {
 
@@ -119,5 +124,27 @@ struct Ipv4Subnet {
 
   friend bool operator==(const Ipv4Subnet &, const Ipv4Subnet &) = default;
 };
+
+// The subnets of this host's own IPv4 addresses (in the caller's network
+// namespace), so that an IPAM choosing a subnet never shadows a network the
+// host is already on.
+inline std::vector<Ipv4Subnet> host_subnets() {
+  std::vector<Ipv4Subnet> subnets;
+  ifaddrs *list = nullptr;
+  if (::getifaddrs(&list) != 0) {
+    return subnets;
+  }
+  for (auto *item = list; item != nullptr; item = item->ifa_next) {
+    if (item->ifa_addr == nullptr || item->ifa_netmask == nullptr ||
+        item->ifa_addr->sa_family != AF_INET) {
+      continue;
+    }
+    const auto address = ntohl(reinterpret_cast<sockaddr_in *>(item->ifa_addr)->sin_addr.s_addr);
+    const auto mask = ntohl(reinterpret_cast<sockaddr_in *>(item->ifa_netmask)->sin_addr.s_addr);
+    subnets.push_back(Ipv4Subnet{Ipv4{address & mask}, __builtin_popcount(mask)});
+  }
+  ::freeifaddrs(list);
+  return subnets;
+}
 
 } // namespace berth::sdk::inline v1

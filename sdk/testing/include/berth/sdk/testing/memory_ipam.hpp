@@ -16,9 +16,6 @@
 #include <berth/sdk/host.hpp>
 #include <berth/sdk/ipv4.hpp>
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <exception>
@@ -216,7 +213,7 @@ private:
   }
 
   Result<Ipv4Subnet> choose_subnet() const {
-    auto taken = host_subnets();
+    auto taken = sdk::host_subnets();
     for (const auto &[name, pool] : pools_) {
       taken.push_back(pool.subnet);
     }
@@ -234,27 +231,6 @@ private:
                       std::string("every /24 of the default range ") + kDefaultRange +
                           " is in use; give the network a subnet",
                       "ipam");
-  }
-
-  // The subnets of this host's own IPv4 addresses, so that a chosen subnet
-  // never shadows a network the host is already on.
-  static std::vector<Ipv4Subnet> host_subnets() {
-    std::vector<Ipv4Subnet> subnets;
-    ifaddrs *list = nullptr;
-    if (::getifaddrs(&list) != 0) {
-      return subnets;
-    }
-    for (auto *item = list; item != nullptr; item = item->ifa_next) {
-      if (item->ifa_addr == nullptr || item->ifa_netmask == nullptr ||
-          item->ifa_addr->sa_family != AF_INET) {
-        continue;
-      }
-      const auto address = ntohl(reinterpret_cast<sockaddr_in *>(item->ifa_addr)->sin_addr.s_addr);
-      const auto mask = ntohl(reinterpret_cast<sockaddr_in *>(item->ifa_netmask)->sin_addr.s_addr);
-      subnets.push_back(Ipv4Subnet{Ipv4{address & mask}, __builtin_popcount(mask)});
-    }
-    ::freeifaddrs(list);
-    return subnets;
   }
 
   std::mutex mutex_;

@@ -9,6 +9,8 @@
 // in, so a socket made by in_netns() can be used from any thread afterwards.
 #pragma once
 
+#include <berth/sdk/unique_fd.hpp>
+
 #include <berth/sdk/ipv4.hpp>
 #include <berth/sdk/result.hpp>
 
@@ -46,33 +48,7 @@
 
 namespace berth::sdk::testing::netns {
 
-class Fd {
-public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd &operator=(Fd &&other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-
-  [[nodiscard]] int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = -1;
-  }
-
-private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 // Runs body (returning a Result) on a new thread that first joins the
 // network namespace bound at path, and returns what body returned.

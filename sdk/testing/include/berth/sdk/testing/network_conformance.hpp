@@ -207,49 +207,7 @@ private:
   WatchedIpam ipam_;
 };
 
-// A driver instance made through its descriptor, as berth makes it.
-class NetworkDriverUnderTest {
-public:
-  NetworkDriverUnderTest(EntryPoint entry, const nlohmann::json &options, HostServices &host)
-      : descriptor_(entry()) {
-    std::array<char, 512> reason{};
-    if (descriptor_->probe != nullptr &&
-        descriptor_->probe(reason.data(), reason.size()) == BERTH_SKIP) {
-      skip_ = reason.data();
-      return;
-    }
-    const auto text = options.dump();
-    void *instance = nullptr;
-    std::array<char, 1024> message{};
-    const int rc =
-        descriptor_->create(&host, text.c_str(), &instance, message.data(), message.size());
-    if (rc != BERTH_OK) {
-      (rc == BERTH_SKIP ? skip_ : error_) = message.data();
-      return;
-    }
-    driver_ = static_cast<NetworkDriver *>(instance);
-  }
-  ~NetworkDriverUnderTest() {
-    if (driver_ != nullptr) {
-      descriptor_->destroy(driver_);
-    }
-  }
-  NetworkDriverUnderTest(const NetworkDriverUnderTest &) = delete;
-  NetworkDriverUnderTest &operator=(const NetworkDriverUnderTest &) = delete;
-  NetworkDriverUnderTest(NetworkDriverUnderTest &&) = delete;
-  NetworkDriverUnderTest &operator=(NetworkDriverUnderTest &&) = delete;
-
-  [[nodiscard]] bool ok() const { return driver_ != nullptr; }
-  [[nodiscard]] const std::string &skip_reason() const { return skip_; }
-  [[nodiscard]] const std::string &error() const { return error_; }
-  NetworkDriver &operator*() { return *driver_; }
-
-private:
-  const berth_plugin_descriptor *descriptor_;
-  NetworkDriver *driver_ = nullptr;
-  std::string skip_;
-  std::string error_;
-};
+using NetworkDriverUnderTest = PluginUnderTest<NetworkDriver>;
 
 } // namespace network_kit
 

@@ -131,6 +131,59 @@ inline nlohmann::json default_options(const berth_plugin_descriptor &d) {
 
 using EntryPoint = const berth_plugin_descriptor *(*)();
 
+// An instance of Interface made through the plugin's descriptor, as berth
+// makes it: probe first, then create with the schema's defaults under
+// options. Kind kits hold the driver they test through this.
+template <class Interface> class PluginUnderTest {
+public:
+  PluginUnderTest(EntryPoint entry, const nlohmann::json &options, HostServices &host)
+      : descriptor_(entry()) {
+    std::array<char, 512> reason{};
+    if (descriptor_->probe != nullptr &&
+        descriptor_->probe(reason.data(), reason.size()) == BERTH_SKIP) {
+      skip_ = reason.data();
+      return;
+    }
+    if (!options.is_object()) {
+      error_ = "the kit's options must be a JSON object, not " + options.dump();
+      return;
+    }
+    auto merged = default_options(*descriptor_);
+    merged.update(options);
+    const auto text = merged.dump();
+    void *instance = nullptr;
+    std::array<char, 1024> message{};
+    const int rc =
+        descriptor_->create(&host, text.c_str(), &instance, message.data(), message.size());
+    if (rc != BERTH_OK) {
+      (rc == BERTH_SKIP ? skip_ : error_) = message.data();
+      return;
+    }
+    object_ = static_cast<Interface *>(instance);
+  }
+  ~PluginUnderTest() {
+    if (object_ != nullptr) {
+      descriptor_->destroy(object_);
+    }
+  }
+  PluginUnderTest(const PluginUnderTest &) = delete;
+  PluginUnderTest &operator=(const PluginUnderTest &) = delete;
+  PluginUnderTest(PluginUnderTest &&) = delete;
+  PluginUnderTest &operator=(PluginUnderTest &&) = delete;
+
+  [[nodiscard]] bool ok() const { return object_ != nullptr; }
+  [[nodiscard]] const std::string &skip_reason() const { return skip_; }
+  [[nodiscard]] const std::string &error() const { return error_; }
+  Interface &operator*() { return *object_; }
+  Interface *operator->() { return object_; }
+
+private:
+  const berth_plugin_descriptor *descriptor_;
+  Interface *object_ = nullptr;
+  std::string skip_;
+  std::string error_;
+};
+
 inline void expect_handshake_passes(EntryPoint entry) {
   const berth_plugin_descriptor *d = entry();
   ASSERT_NE(d, nullptr);

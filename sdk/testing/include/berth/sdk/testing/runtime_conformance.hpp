@@ -23,6 +23,8 @@
 // made even when an assertion fails.
 #pragma once
 
+#include <berth/sdk/unique_fd.hpp>
+
 #include <berth/sdk/runtime.hpp>
 #include <berth/sdk/testing/plugin_conformance.hpp>
 
@@ -91,58 +93,9 @@ struct BackendLabel {
   }
 };
 
-// A backend instance made through its descriptor, as berth makes it. Two
-// instances over one TestHost share its state directory and key-value store,
-// which is how the kit simulates an engine restart for recover().
-class IsolationBackendUnderTest {
-public:
-  IsolationBackendUnderTest(const IsolationBackendParam &param, TestHost &host)
-      : descriptor_(param.entry()) {
-    std::array<char, 512> reason{};
-    if (descriptor_->probe != nullptr &&
-        descriptor_->probe(reason.data(), reason.size()) == BERTH_SKIP) {
-      skip_ = reason.data();
-      return;
-    }
-    if (!param.options.is_object()) {
-      error_ = "the kit's options must be a JSON object, not " + param.options.dump();
-      return;
-    }
-    auto options = default_options(*descriptor_);
-    options.update(param.options);
-    const auto text = options.dump();
-    void *instance = nullptr;
-    std::array<char, 1024> message{};
-    const int rc =
-        descriptor_->create(&host, text.c_str(), &instance, message.data(), message.size());
-    if (rc != BERTH_OK) {
-      (rc == BERTH_SKIP ? skip_ : error_) = message.data();
-      return;
-    }
-    backend_ = static_cast<IsolationBackend *>(instance);
-  }
-  ~IsolationBackendUnderTest() {
-    if (backend_ != nullptr) {
-      descriptor_->destroy(backend_);
-    }
-  }
-  IsolationBackendUnderTest(const IsolationBackendUnderTest &) = delete;
-  IsolationBackendUnderTest &operator=(const IsolationBackendUnderTest &) = delete;
-  IsolationBackendUnderTest(IsolationBackendUnderTest &&) = delete;
-  IsolationBackendUnderTest &operator=(IsolationBackendUnderTest &&) = delete;
-
-  [[nodiscard]] bool ok() const { return backend_ != nullptr; }
-  [[nodiscard]] const std::string &skip_reason() const { return skip_; }
-  [[nodiscard]] const std::string &error() const { return error_; }
-  IsolationBackend &operator*() { return *backend_; }
-  IsolationBackend *operator->() { return backend_; }
-
-private:
-  const berth_plugin_descriptor *descriptor_;
-  IsolationBackend *backend_ = nullptr;
-  std::string skip_;
-  std::string error_;
-};
+// Two instances over one TestHost share its state directory and key-value
+// store, which is how the kit simulates an engine restart for recover().
+using IsolationBackendUnderTest = PluginUnderTest<IsolationBackend>;
 
 namespace runtime_kit {
 
@@ -152,33 +105,7 @@ inline constexpr std::chrono::seconds kPatience{20};
 inline constexpr std::uint64_t kMemoryLimit = 256ULL << 20U;
 inline constexpr const char *kHostname = "berth-kit";
 
-class Fd {
-public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd &operator=(Fd &&other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-
-  [[nodiscard]] int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = -1;
-  }
-
-private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 struct Pipe {
   Fd read;
@@ -570,7 +497,8 @@ protected:
     // One private copy that every rootfs links to: a container may write to
     // its /bin/busybox, never to the host's.
     std::filesystem::copy_file(busybox_, work_ / "busybox");
-    backend_ = std::make_unique<IsolationBackendUnderTest>(GetParam(), host_);
+    backend_ =
+        std::make_unique<IsolationBackendUnderTest>(GetParam().entry, GetParam().options, host_);
     if (!backend_->skip_reason().empty()) {
       GTEST_SKIP() << "cannot run on this host: " << backend_->skip_reason();
     }
@@ -1060,7 +988,7 @@ TEST_P(IsolationBackendConformance, RecoverReattachesToARunningContainer) {
   ASSERT_NO_FATAL_FAILURE(create_and_start(c));
   // A second instance over the same state directory and key-value store is
   // what the engine has after a restart.
-  IsolationBackendUnderTest restarted(GetParam(), host_);
+  IsolationBackendUnderTest restarted(GetParam().entry, GetParam().options, host_);
   ASSERT_TRUE(restarted.ok()) << restarted.error() << restarted.skip_reason();
   auto recovered = restarted->recover(c.id);
   ASSERT_TRUE(recovered.ok()) << runtime_kit::outcome(recovered);
