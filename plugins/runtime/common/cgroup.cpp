@@ -1,9 +1,11 @@
 #include "common/cgroup.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -101,6 +103,41 @@ std::vector<fs::path> directories(const std::string &path) {
     }
   }
   return dirs;
+}
+
+// directories() and the same path in every other cgroup mount, where an OCI
+// runtime may have made it too (crun fills blkio and name=systemd).
+std::vector<fs::path> every_directory(const std::string &path) {
+  auto dirs = directories(path);
+  for (const auto &mount : hierarchies().all) {
+    auto dir = mount / fs::path(path).relative_path();
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+      dirs.push_back(dir);
+    }
+  }
+  return dirs;
+}
+
+// Where hold_cgroup_parents() locks: a hierarchy's root, which is never
+// removed and is the same inode in every mount namespace.
+const std::string &lock_root() {
+  static const std::string root = !hierarchies().unified.empty() ? hierarchies().unified
+                                  : hierarchies().all.empty()    ? std::string()
+                                                              : hierarchies().all.front().string();
+  return root;
+}
+
+sdk::UniqueFd lock_parents(int operation) {
+  if (lock_root().empty()) {
+    return {};
+  }
+  // O_CLOEXEC: a lock inherited by an OCI runtime's container would be held
+  // for the container's whole life.
+  sdk::UniqueFd fd(::open(lock_root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid() || ::flock(fd.get(), operation) != 0) {
+    return {};
+  }
+  return fd;
 }
 
 std::optional<fs::path> v1_dir(const std::string &path, std::string_view controller) {
@@ -347,6 +384,7 @@ sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &
     return sdk::make_error(sdk::Errc::unavailable, "no cgroup hierarchy is mounted", path);
   }
   Cgroup made(path);
+  const auto parents_held = hold_cgroup_parents();
   if (h.unified_has_controllers) {
     enable_v2_controllers(h.unified, fs::path(path).relative_path());
   }
@@ -369,6 +407,10 @@ sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &
     return std::move(applied).error();
   }
   return made;
+}
+
+sdk::UniqueFd hold_cgroup_parents() {
+  return lock_parents(LOCK_SH);
 }
 
 Cgroup Cgroup::open(const std::string &path) {
@@ -476,7 +518,7 @@ sdk::Result<void> Cgroup::destroy() const {
   // by the next round; exits take a moment to leave the cgroup.
   constexpr auto kPatience = std::chrono::seconds(5);
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  auto dirs = directories(path_);
+  const auto dirs = every_directory(path_);
   while (true) {
     signal_all(SIGKILL);
     bool all_gone = true;
@@ -500,6 +542,11 @@ sdk::Result<void> Cgroup::destroy() const {
 }
 
 void Cgroup::remove_empty_parents() const {
+  // Someone is making a cgroup under these parents right now: they stay.
+  const auto held = lock_parents(LOCK_EX | LOCK_NB);
+  if (!held.valid()) {
+    return;
+  }
   for (const auto &mount : hierarchies().all) {
     for (auto dir = fs::path(path_).relative_path().parent_path(); !dir.empty();
          dir = dir.parent_path()) {

@@ -10,6 +10,7 @@
 
 #include <berth/sdk/result.hpp>
 #include <berth/sdk/runtime.hpp>
+#include <berth/sdk/unique_fd.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -39,6 +40,13 @@ CgroupLimits limits_from_spec(const nlohmann::json &spec);
 // The cgroup path the spec asks for (linux.cgroupsPath), or "/berth/ID".
 std::string cgroup_path_from_spec(const nlohmann::json &spec, const std::string &id);
 
+// Held by whoever makes a cgroup under a shared parent ("/berth"), this
+// one's create() or an OCI runtime's, until the cgroup exists: meanwhile
+// another container's remove_empty_parents() leaves the parents alone, so
+// they cannot vanish between the parent's mkdir and the child's. Empty when
+// no hierarchy can be locked (then nothing is held, as before).
+sdk::UniqueFd hold_cgroup_parents();
+
 class Cgroup {
 public:
   // Creates the directories and writes the limits; on failure nothing is left.
@@ -67,7 +75,8 @@ public:
   // Sends signal to every process in the cgroup.
   void signal_all(int signal) const;
   // Kills every process, waits (bounded) for them to leave, removes the
-  // directories and then the parents they leave empty. Safe to repeat.
+  // directories (in every hierarchy, berth's or not) and then the parents
+  // they leave empty. Safe to repeat.
   sdk::Result<void> destroy() const;
   // Removes the now empty parents ("/berth") in every hierarchy, including
   // ones berth does not use but an OCI runtime filled; one in use stays.

@@ -105,7 +105,15 @@ sdk::Error runtime_failure(const std::string &name, const std::string &command,
     message.erase(0, redundant.size());
   }
   std::replace(message.begin(), message.end(), '\n', ' '); // errors are one line
-  const auto code = classify(message);
+  auto code = classify(message);
+  // Only a process that cannot be executed is the caller's (exit 127/126);
+  // both runtimes say so ("exec:", "executable"). A cgroup or mount the
+  // runtime cannot find is the engine's failure.
+  if ((code == sdk::Errc::not_found || code == sdk::Errc::permission) &&
+      (command == "create" || command == "exec") &&
+      lower(message).find("exec") == std::string::npos) {
+    code = sdk::Errc::io;
+  }
   return sdk::make_error(code, name + " " + command + ": " + message + hint(code, command), id);
 }
 
@@ -391,11 +399,19 @@ sdk::Result<sdk::ContainerState> OciBackend::create_container(const std::string 
     args.insert(args.end(), {"--console-socket", io.console_socket});
   }
   args.push_back(id);
-  auto created = run(scratch->path(), args, &io, id);
+  // The runtime makes the container's cgroup under "/berth", which another
+  // container's removal must not take away meanwhile.
+  auto created = [&] {
+    const auto parents_held = hold_cgroup_parents();
+    return run(scratch->path(), args, &io, id);
+  }();
   auto pid = created.ok() ? read_pid(pid_file) : sdk::Result<int>(std::move(created).error());
   if (!pid.ok()) {
     if (pid.error().code != sdk::Errc::already_exists) {
       force_delete(id);
+      // A create that failed half way (crun, at a cgroup it could not
+      // make) leaves the cgroups it made before, which delete does not know.
+      (void)Cgroup::open(cgroup_path_from_spec(spec, id)).destroy();
     }
     return std::move(pid).error();
   }

@@ -927,6 +927,20 @@ TEST_P(IsolationBackendConformance, AMissingExecutableFailsWithNotFoundAndLeaves
   EXPECT_EQ(runtime_kit::describe_status(status), "exited with 0");
 }
 
+// The kernel refuses a CPU quota under 1 ms only once the cgroups exist,
+// half way through the create: what was made by then must go too.
+TEST_P(IsolationBackendConformance, ALimitTheKernelRefusesFailsCreateAndLeavesNothing) {
+  auto c = prepare({"true"});
+  c.spec["linux"]["resources"]["cpu"] = {{"quota", 10}, {"period", 100000}};
+  auto created = create(c);
+  ASSERT_FALSE(created.ok()) << "a 10 us CPU quota was accepted";
+  auto state = backend().state(c.id);
+  EXPECT_TRUE(runtime_kit::failed_with(state, Errc::not_found))
+      << "a failed create leaves no state: " << runtime_kit::outcome(state);
+  EXPECT_EQ(leftover_cgroups(c.id), std::vector<std::string>{})
+      << "a failed create leaves no cgroups";
+}
+
 TEST_P(IsolationBackendConformance, ATerminalArrivesOverTheConsoleSocket) {
   auto c = prepare(
       {"sh", "-c", "if test -t 0 && test -t 1; then echo is-a-tty; else echo not-a-tty; fi"});
