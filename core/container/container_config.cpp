@@ -232,12 +232,13 @@ sdk::Result<double> parse_cpus(const std::string &value) {
   try {
     std::size_t used = 0;
     const double cpus = std::stod(value, &used);
-    if (used == value.size() && cpus > 0 && std::isfinite(cpus)) {
+    // The kernel's smallest CFS quota is 1 ms of a 100 ms period.
+    if (used == value.size() && cpus >= 0.01 && std::isfinite(cpus)) {
       return cpus;
     }
   } catch (const std::exception &) {
   }
-  return bad_value("--cpus", value, "expected a positive number of CPUs such as 0.5 or 2");
+  return bad_value("--cpus", value, "expected a number of CPUs from 0.01 up, such as 0.5 or 2");
 }
 
 sdk::Result<Ulimit> parse_ulimit(const std::string &value) {

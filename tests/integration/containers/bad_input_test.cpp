@@ -70,6 +70,7 @@ TEST_F(ContainerBadInput, EachMistakeIsOneLineAndLeavesNothing) {
       {{}, "", {"/etc/passwd"}, 126, "permission denied"},
       {{"--memory", "abc"}, "", {"true"}, 125, "--memory"},
       {{"--cpus", "-1"}, "", {"true"}, 125, "--cpus"},
+      {{"--cpus", "0.001"}, "", {"true"}, 125, "from 0.01 up"},
       {{"--restart", "sometimes"}, "", {"true"}, 125, "--restart"},
       {{"--ulimit", "foo=1"}, "", {"true"}, 125, "--ulimit"},
       // "relative:/x" names a volume, as in Docker; these cannot be one.

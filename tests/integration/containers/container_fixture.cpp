@@ -152,6 +152,10 @@ void ContainerTest::SetUp() {
   if (!suite_skip_.empty()) {
     GTEST_SKIP() << suite_skip_;
   }
+  // A fresh network namespace per test: each test's root makes its own
+  // default bridge, which must not meet the previous test's.
+  ASSERT_TRUE(::unshare(CLONE_NEWNET) == 0 && loopback_up())
+      << "cannot make a private network namespace: " << std::strerror(errno);
   tmp_ = std::make_unique<TempDir>("berth-containers");
   root_ = tmp_->path() / "root";
   const auto imported = berth({"import", image_tar_.string(), kImage});

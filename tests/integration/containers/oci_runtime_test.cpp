@@ -66,6 +66,12 @@ protected:
     const auto missing = berth({"run", "--rm", "--runtime", runtime, kImage, "no-such-command"});
     EXPECT_EQ(missing.exit_code, 127) << missing.err;
     EXPECT_EQ(lines(missing.err).size(), 1U) << missing.err;
+    // The runtime fails half way through its create: nothing it made stays.
+    const auto created = berth({"create", "--runtime", runtime, kImage, "no-such-command"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    const auto broken = lines(created.out).front();
+    EXPECT_EQ(berth({"start", broken}).exit_code, 127);
+    EXPECT_TRUE(cgroup_dirs(broken).empty()) << "cgroups left by a failed start";
     const auto pid_one =
         berth({"run", "--rm", "--runtime", runtime, kImage, "sh", "-c", "echo $$"});
     EXPECT_EQ(pid_one.out, "1\n") << pid_one.err;

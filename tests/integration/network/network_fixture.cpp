@@ -36,10 +36,6 @@ std::string slurp(const fs::path &file) {
   return text.str();
 }
 
-std::string errno_text(const std::string &what) {
-  return what + ": " + std::strerror(errno);
-}
-
 // The same busybox tree as ContainerTest's image, as one layer.
 std::vector<TarEntry> busybox_layer() {
   std::vector<TarEntry> entries = {dir("bin"), dir("etc"),        dir("dev"),        dir("proc"),
@@ -85,9 +81,7 @@ void NetworkTest::SetUp() {
   if (!suite_skip_.empty()) {
     GTEST_SKIP() << suite_skip_;
   }
-  // A fresh namespace per test; the suite's own already keeps the host's out.
-  ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << errno_text("unshare(CLONE_NEWNET)");
-  must({kIp, "link", "set", "lo", "up"});
+  // ContainerTest's set-up gives each test a fresh network namespace.
   ContainerTest::SetUp();
   if (HasFatalFailure() || IsSkipped()) {
     return;
