@@ -2,6 +2,7 @@
 // node agent later) reach stores, drivers and plugins.
 #pragma once
 
+#include "bench/bench_request.hpp"
 #include "config/stack.hpp"
 #include "container/container_service.hpp"
 #include "host/host_facts.hpp"
@@ -104,7 +105,18 @@ public:
   [[nodiscard]] sdk::Result<std::shared_ptr<sdk::IsolationBackend>>
   make_runtime(const RuntimeBackendInfo &info) const;
 
+  // Runs a `berth bench` suite against the plugins request.subjects names
+  // (every one of the suite's kind when empty) and returns the report. The
+  // process moves into private mount and network namespaces first, so call
+  // it before starting threads; everything happens under a scratch
+  // directory that is removed, also after Ctrl-C (Errc::cancelled). A
+  // subject that fails is reported as failed; the others still run.
+  sdk::Result<bench::Report> bench(const bench::BenchRequest &request, const Progress &progress);
+
 private:
+  [[nodiscard]] sdk::Result<std::vector<bench::BenchSubject>>
+  bench_subjects(const bench::BenchRequest &request, bench::Report &report) const;
+  [[nodiscard]] sdk::Result<bench::BenchSubject> runtime_subject(const std::string &name) const;
   [[nodiscard]] sdk::Result<const PluginEntry *> network_plugin(const std::string &plugin) const;
   [[nodiscard]] sdk::Result<nlohmann::json> network_options(const std::string &plugin,
                                                             const nlohmann::json &options) const;

@@ -829,6 +829,14 @@ sdk::Result<std::vector<sdk::Mount>> ImageService::container_mounts(const std::s
   return layers_->driver().mounts(key);
 }
 
+sdk::Result<std::string> ImageService::diff_container(const std::string &key) {
+  auto snapshot = layers_->driver().stat(key);
+  if (!snapshot.ok()) {
+    return std::move(snapshot).error();
+  }
+  return layers_->diff(key, snapshot->parent, content_);
+}
+
 sdk::Result<void> ImageService::remove_container(const std::string &key) {
   try {
     const FileLock held(root_ / "store.lock");

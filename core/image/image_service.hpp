@@ -83,6 +83,9 @@ public:
   prepare_container(const std::string &reference, const std::string &key,
                     const std::function<sdk::Result<void>(const std::string &image_id)> &record);
   sdk::Result<std::vector<sdk::Mount>> container_mounts(const std::string &key);
+  // The changes in a container's snapshot as a layer tar in the content
+  // store (what a commit stores); returns its digest, also its diff ID.
+  sdk::Result<std::string> diff_container(const std::string &key);
   // Removes a container's snapshot; ok if it is gone already.
   sdk::Result<void> remove_container(const std::string &key);
   void set_image_users(ImageUsers users) { users_ = std::move(users); }

@@ -119,6 +119,7 @@ Command volume_command();
 Command network_command();
 Command port_command();
 Command cp_command();
+Command bench_command();
 // Docker's top-level shorthands for container subcommands: run, ps, rm, ...
 std::vector<Command> container_shorthands();
 // Docker's top-level shorthands for image subcommands: images, import, load,

@@ -14,7 +14,7 @@ const std::vector<Command> &commands() {
   static const std::vector<Command> table = [] {
     std::vector<Command> all = {version_command(), info_command(),    plugins_command(),
                                 config_command(),  image_command(),   container_command(),
-                                volume_command(),  network_command(), port_command(),
+                                volume_command(),  network_command(), port_command(), bench_command(),
                                 system_command(),  sched_command(),   cp_command()};
     for (auto shorthands : {image_shorthands(), container_shorthands()}) {
       all.insert(all.end(), shorthands.begin(), shorthands.end());

@@ -8,7 +8,8 @@
 
 namespace berth::cli {
 
-ProgressLine::ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+ProgressLine::ProgressLine(ProgressUnit unit)
+    : unit_(unit), enabled_(::isatty(STDERR_FILENO) == 1) {}
 
 ProgressLine::~ProgressLine() {
   if (shown_) {
@@ -34,6 +35,12 @@ void ProgressLine::show(const std::string &label, std::uint64_t done, std::uint6
   last_label_ = label;
   last_ = now;
   shown_ = true;
+  if (unit_ == ProgressUnit::steps) {
+    const auto count =
+        total > 0 ? "[" + std::to_string(done) + "/" + std::to_string(total) + "] " : "";
+    std::cerr << "\r\033[K" << count << label << std::flush;
+    return;
+  }
   std::string line = label + "  " + human_bytes(done);
   if (total > 0) {
     constexpr int kWidth = 30;

@@ -9,9 +9,12 @@
 
 namespace berth::cli {
 
+// What done and total count: bytes ("12.0 MiB / 40.0 MiB") or steps ("3/12").
+enum class ProgressUnit { bytes, steps };
+
 class ProgressLine {
 public:
-  ProgressLine();
+  explicit ProgressLine(ProgressUnit unit = ProgressUnit::bytes);
   ~ProgressLine();
   ProgressLine(const ProgressLine &) = delete;
   ProgressLine &operator=(const ProgressLine &) = delete;
@@ -24,6 +27,7 @@ public:
 private:
   void show(const std::string &label, std::uint64_t done, std::uint64_t total);
 
+  ProgressUnit unit_;
   bool enabled_;
   bool shown_ = false;
   std::string last_label_;

@@ -1,0 +1,271 @@
+#include "bench/runtime_suite.hpp"
+
+#include "bench/bench_support.hpp"
+#include "container/seccomp_profile.hpp"
+#include "container/spec_builder.hpp"
+#include "plugin/host_services.hpp"
+
+#include <berth/sdk/runtime.hpp>
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace berth::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<Workload> &runtime_workloads() {
+  static const std::vector<Workload> workloads = {
+      {"start_true", "create + start + wait + delete of /bin/true", "ms", Better::lower},
+      {"start_true_cpu", "CPU time of the same (berth and its children)", "ms", Better::lower},
+      {"concurrent", "containers started at once, each /bin/true", "containers/s", Better::higher},
+  };
+  return workloads;
+}
+
+// A busybox root filesystem every container shares, read-only.
+sdk::Result<fs::path> make_rootfs(const fs::path &scratch) {
+  const fs::path busybox = "/bin/busybox";
+  if (!fs::exists(busybox)) {
+    return sdk::make_error(sdk::Errc::unavailable,
+                           "the runtime benchmark runs busybox; apt-get install busybox-static",
+                           busybox.string());
+  }
+  const auto rootfs = scratch / "runtime-rootfs";
+  for (const char *dir : {"bin", "dev", "etc", "proc", "sys", "tmp"}) {
+    fs::create_directories(rootfs / dir);
+  }
+  fs::copy_file(busybox, rootfs / "bin" / "busybox");
+  for (const char *applet : {"true", "sh"}) {
+    fs::create_symlink("busybox", rootfs / "bin" / applet);
+  }
+  std::ofstream(rootfs / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\n";
+  return rootfs;
+}
+
+// The spec `berth run --rm --network none --read-only IMAGE /bin/true` gets,
+// Docker's default seccomp profile and capabilities included.
+sdk::Result<nlohmann::json> true_spec(const fs::path &scratch, const fs::path &rootfs) {
+  SpecInputs in;
+  in.id = "bench";
+  in.config.cmd = {"/bin/true"};
+  in.config.read_only = true;
+  in.image_config = {
+      {"config", {{"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}}}};
+  in.rootfs = rootfs;
+  in.hostname = "bench";
+  in.hostname_file = scratch / "hostname";
+  in.hosts_file = scratch / "hosts";
+  in.resolv_file = scratch / "resolv.conf";
+  std::ofstream(in.hostname_file) << "bench\n";
+  std::ofstream(in.hosts_file) << "127.0.0.1\tlocalhost\n";
+  std::ofstream(in.resolv_file) << "";
+  in.seccomp = default_seccomp_profile(effective_capabilities(in.config));
+  return build_spec(in);
+}
+
+double cpu_ms() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage usage{};
+    ::getrusage(who, &usage);
+    total += static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+             static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+  }
+  return total;
+}
+
+// One backend instance and the containers it has alive, so that a failure
+// or Ctrl-C never leaves one behind.
+class Runner {
+public:
+  Runner(std::shared_ptr<sdk::IsolationBackend> backend, nlohmann::json spec, fs::path bundles,
+         std::string prefix)
+      : backend_(std::move(backend)), spec_(std::move(spec)), bundles_(std::move(bundles)),
+        prefix_(std::move(prefix)) {}
+  ~Runner() {
+    const std::scoped_lock lock(mutex_);
+    for (const auto &id : live_) {
+      (void)backend_->kill(id, SIGKILL, true);
+      (void)backend_->remove(id);
+    }
+  }
+  Runner(const Runner &) = delete;
+  Runner &operator=(const Runner &) = delete;
+  Runner(Runner &&) = delete;
+  Runner &operator=(Runner &&) = delete;
+
+  struct Container {
+    std::string id;
+    nlohmann::json spec;
+  };
+
+  // A bundle of its own per container, written before any timing starts.
+  Container prepare() {
+    Container made{prefix_ + "-" + std::to_string(next_++), spec_};
+    made.spec["linux"]["cgroupsPath"] = "/berth/" + made.id;
+    fs::create_directories(bundles_ / made.id);
+    std::ofstream(bundles_ / made.id / "config.json") << made.spec.dump();
+    return made;
+  }
+
+  // create + start + wait + delete; the exit status must be 0.
+  sdk::Result<void> run(const Container &container) {
+    const auto &id = container.id;
+    const auto &spec = container.spec;
+    const auto bundle = bundles_ / id;
+    sdk::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    sdk::ProcessIo io;
+    io.stdout_fd = io.stderr_fd = null.get();
+    track(id, true);
+    auto created = backend_->create(id, bundle.string(), spec, io);
+    if (!created.ok()) {
+      (void)backend_->remove(id);
+      track(id, false);
+      return std::move(created).error();
+    }
+    if (auto started = backend_->start(id); !started.ok()) {
+      return std::move(started).error();
+    }
+    int status = 0;
+    if (::waitpid(created->pid, &status, 0) < 0) {
+      return sdk::errno_error("waitpid", id);
+    }
+    if (auto removed = backend_->remove(id); !removed.ok()) {
+      return std::move(removed).error();
+    }
+    track(id, false);
+    fs::remove_all(bundle);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      return sdk::make_error(sdk::Errc::io, "/bin/true did not exit with 0", id);
+    }
+    return {};
+  }
+
+private:
+  void track(const std::string &id, bool alive) {
+    const std::scoped_lock lock(mutex_);
+    if (alive) {
+      live_.insert(id);
+    } else {
+      live_.erase(id);
+    }
+  }
+
+  std::shared_ptr<sdk::IsolationBackend> backend_;
+  nlohmann::json spec_;
+  fs::path bundles_;
+  std::string prefix_;
+  std::atomic<int> next_{0};
+  std::mutex mutex_;
+  std::set<std::string> live_;
+};
+
+void add(Report &report, const std::string &workload, const std::string &subject, double value) {
+  cell(report, workload, subject).samples.push_back(value);
+}
+
+// Every container started at the same moment from its own thread.
+sdk::Result<double> concurrent_round(Runner &runner, int containers) {
+  std::vector<Runner::Container> ids;
+  ids.reserve(static_cast<std::size_t>(containers));
+  for (int i = 0; i < containers; ++i) {
+    ids.push_back(runner.prepare());
+  }
+  std::vector<std::optional<sdk::Error>> errors(ids.size());
+  const auto start = Clock::now();
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      threads.emplace_back([&, i] {
+        if (auto done = runner.run(ids[i]); !done.ok()) {
+          errors[i] = done.error();
+        }
+      });
+    }
+  }
+  const double seconds = ms_since(start) / 1e3;
+  for (const auto &error : errors) {
+    if (error) {
+      return *error;
+    }
+  }
+  return static_cast<double>(containers) / seconds;
+}
+
+std::optional<std::string> measure_backend(SuiteRun &run, const BenchSubject &subject,
+                                           const nlohmann::json &spec, std::uint64_t &step,
+                                           std::uint64_t total) {
+  const auto root = run.scratch / ("runtime-" + subject.name);
+  fs::create_directories(root);
+  auto host = std::make_shared<CoreHostServices>(subject.plugin, root);
+  auto backend = run.registry.create<sdk::IsolationBackend>(subject.plugin, subject.options, host);
+  if (!backend.ok()) {
+    return backend.error().describe();
+  }
+  Runner runner(std::move(backend).value(), spec, root / "bundles",
+                "bench-" + std::to_string(::getpid()) + "-" + subject.name);
+  for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
+    if (run.progress) {
+      run.progress(subject.name + ": /bin/true " + std::to_string(round + 1), ++step, total);
+    }
+    const auto id = runner.prepare();
+    const auto cpu_before = cpu_ms();
+    const auto start = Clock::now();
+    if (auto done = runner.run(id); !done.ok()) {
+      fail(run.report, "start_true", subject.name, done.error().describe());
+      return "start_true: " + done.error().describe();
+    }
+    add(run.report, "start_true", subject.name, ms_since(start));
+    add(run.report, "start_true_cpu", subject.name, cpu_ms() - cpu_before);
+  }
+  for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
+    if (run.progress) {
+      run.progress(subject.name + ": " + std::to_string(run.request.containers) + " at once",
+                   ++step, total);
+    }
+    auto rate = concurrent_round(runner, run.request.containers);
+    if (!rate.ok()) {
+      fail(run.report, "concurrent", subject.name, rate.error().describe());
+      return "concurrent: " + rate.error().describe();
+    }
+    add(run.report, "concurrent", subject.name, *rate);
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+void run_runtime_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects) {
+  run.report.workloads = runtime_workloads();
+  // Containers an OCI runtime starts are reparented to us, so we can wait.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  auto rootfs = make_rootfs(run.scratch);
+  auto spec = rootfs.ok() ? true_spec(run.scratch, *rootfs)
+                          : sdk::Result<nlohmann::json>(std::move(rootfs).error());
+  const auto total = static_cast<std::uint64_t>(subjects.size()) *
+                     static_cast<std::uint64_t>(2 * run.request.repeat);
+  std::uint64_t step = 0;
+  for (const auto &subject : subjects) {
+    if (interrupted()) {
+      break;
+    }
+    const auto failed = spec.ok() ? measure_backend(run, subject, *spec, step, total)
+                                  : std::optional<std::string>(spec.error().describe());
+    if (failed) {
+      fail_subject(run.report, subject.name, *failed);
+    }
+  }
+}
+
+} // namespace berth::bench

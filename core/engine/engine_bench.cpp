@@ -1,0 +1,204 @@
+// Engine::bench: which plugins a `berth bench` run measures, with which
+// options, and the run itself.
+#include "bench/bench_support.hpp"
+#include "bench/network_suite.hpp"
+#include "bench/runtime_suite.hpp"
+#include "bench/storage_suite.hpp"
+#include "engine/engine.hpp"
+#include "util/text.hpp"
+
+#include <chrono>
+#include <ctime>
+
+namespace berth {
+namespace {
+
+std::optional<PluginKind> suite_kind(const std::string &suite) {
+  if (suite == "storage") {
+    return PluginKind::storage;
+  }
+  if (suite == "network") {
+    return PluginKind::network;
+  }
+  if (suite == "runtime") {
+    return PluginKind::runtime;
+  }
+  return std::nullopt;
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  ::gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+nlohmann::json parameters_of(const bench::BenchRequest &request) {
+  nlohmann::json parameters = {{"repeat", request.repeat}};
+  if (request.suite == "storage") {
+    parameters["image"] = request.image.empty() ? "generated" : request.image;
+    parameters["size_mib"] = request.size_mib;
+    parameters["files"] = request.files;
+    parameters["containers"] = request.containers;
+  } else if (request.suite == "network") {
+    parameters["duration_s"] = request.duration;
+    parameters["attaches"] = request.repeat * 20;
+  } else {
+    parameters["containers"] = request.containers;
+  }
+  return parameters;
+}
+
+sdk::Result<void> check_request(const bench::BenchRequest &request) {
+  if (!suite_kind(request.suite)) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "unknown suite '" + request.suite + "'; use storage, network or runtime",
+                           "berth bench");
+  }
+  if (request.repeat < 1 || request.files < 1 || request.containers < 1 || request.size_mib < 1 ||
+      request.duration <= 0) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "--repeat, --files, --containers, --size and --duration must be "
+                           "positive",
+                           "berth bench " + request.suite);
+  }
+  return {};
+}
+
+} // namespace
+
+sdk::Result<bench::BenchSubject> Engine::runtime_subject(const std::string &name) const {
+  if (stack_.runtime) {
+    if (auto found = stack_.runtime->backends.find(name); found != stack_.runtime->backends.end()) {
+      return bench::BenchSubject{name, found->second.plugin, found->second.options};
+    }
+  }
+  const auto plugins = registry_.plugin_names(PluginKind::runtime);
+  if (std::find(plugins.begin(), plugins.end(), name) != plugins.end()) {
+    return bench::BenchSubject{name, name, nlohmann::json::object()};
+  }
+  std::vector<std::string> known = plugins;
+  if (stack_.runtime) {
+    for (const auto &[backend, choice] : stack_.runtime->backends) {
+      known.push_back(backend);
+    }
+  }
+  return sdk::make_error(sdk::Errc::not_found,
+                         "no runtime backend or plugin named '" + name +
+                             "' (have: " + join(known, ", ") + ")" + did_you_mean(name, known),
+                         "--backends");
+}
+
+sdk::Result<std::vector<bench::BenchSubject>>
+Engine::bench_subjects(const bench::BenchRequest &request, bench::Report &report) const {
+  const auto kind = *suite_kind(request.suite);
+  auto names = request.subjects;
+  if (names.empty()) {
+    if (kind == PluginKind::runtime && stack_.runtime) {
+      for (const auto &[backend, choice] : stack_.runtime->backends) {
+        names.push_back(backend);
+      }
+    } else {
+      names = registry_.plugin_names(kind);
+    }
+  }
+  const auto flag = kind == PluginKind::runtime ? "--backends" : "--drivers";
+  std::vector<bench::BenchSubject> subjects;
+  for (const auto &name : names) {
+    bench::BenchSubject subject{name, name, nlohmann::json::object()};
+    if (kind == PluginKind::runtime) {
+      auto found = runtime_subject(name);
+      if (!found.ok()) {
+        return std::move(found).error();
+      }
+      subject = std::move(found).value();
+    } else {
+      const auto known = registry_.plugin_names(kind);
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        return sdk::make_error(sdk::Errc::not_found,
+                               "no " + std::string(kind_name(kind)) + " plugin named '" + name +
+                                   "' (have: " + join(known, ", ") + ")" +
+                                   did_you_mean(name, known),
+                               flag);
+      }
+      if (kind == PluginKind::storage && stack_.storage && stack_.storage->plugin == name) {
+        subject.options = stack_.storage->options;
+      }
+      for (const auto &entry :
+           stack_.network ? stack_.network->networks : std::vector<NetworkEntry>{}) {
+        if (kind == PluginKind::network && entry.driver.plugin == name) {
+          subject.options = entry.driver.options;
+          break;
+        }
+      }
+    }
+    const auto *entry = registry_.find(subject.plugin);
+    bench::Subject shown;
+    shown.name = subject.name;
+    shown.plugin = subject.plugin;
+    shown.version = entry->info ? entry->info->version : "";
+    shown.options =
+        entry->info ? with_defaults(entry->info->options, subject.options) : subject.options;
+    if (entry->status != PluginStatus::loaded) {
+      shown.status = "skipped";
+      shown.reason = entry->reason;
+    } else {
+      subjects.push_back(subject);
+    }
+    report.subjects.push_back(shown);
+  }
+  return subjects;
+}
+
+sdk::Result<bench::Report> Engine::bench(const bench::BenchRequest &request,
+                                         const Progress &progress) {
+  if (auto checked = check_request(request); !checked.ok()) {
+    return std::move(checked).error();
+  }
+  bench::Report report;
+  report.suite = request.suite;
+  report.started_at = utc_now();
+  report.parameters = parameters_of(request);
+  auto subjects = bench_subjects(request, report);
+  if (!subjects.ok()) {
+    return std::move(subjects).error();
+  }
+  if (auto entered = bench::enter_private_namespaces(); !entered.ok()) {
+    return std::move(entered).error();
+  }
+  auto scratch = bench::ScratchDir::make(request.scratch_parent);
+  if (!scratch.ok()) {
+    return std::move(scratch).error();
+  }
+  report.machine = bench::probe_machine(scratch->path(), request.berth_version);
+  std::filesystem::path archive;
+  if (request.suite == "storage" && !request.image.empty()) {
+    auto images = this->images();
+    archive = scratch->path() / "image.tar";
+    auto saved = images.ok() ? (*images)->save({request.image}, archive, {})
+                             : sdk::Result<void>(std::move(images).error());
+    if (!saved.ok()) {
+      auto error = std::move(saved).error();
+      error.context = "--image " + request.image;
+      return error;
+    }
+  }
+  bench::SuiteRun run{registry_, request, scratch->path(), archive, progress, report};
+  if (request.suite == "storage") {
+    bench::run_storage_suite(run, *subjects);
+  } else if (request.suite == "network") {
+    bench::run_network_suite(run, *subjects);
+  } else {
+    bench::run_runtime_suite(run, *subjects);
+  }
+  if (bench::interrupted()) {
+    return sdk::make_error(sdk::Errc::cancelled,
+                           "interrupted; everything the benchmark made is removed",
+                           "berth bench " + request.suite);
+  }
+  return report;
+}
+
+} // namespace berth
