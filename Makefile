@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench format lint docs clean
+.PHONY: all deps configure build test demo bench bench-report format lint docs clean
 
 all: build
 
@@ -33,7 +33,12 @@ demo: build
 	@./scripts/demo-containers.sh $(BUILD)/bin/berth
 
 bench: build
-	$(BUILD)/benchmarks/berth_benchmarks
+	$(BUILD)/bin/berth_benchmarks
+
+# berth bench's three suites with podman, crun and iperf3 beside berth's
+# drivers: bench-report/{storage,network,runtime}/report.md and charts.
+bench-report: build
+	./benchmarks/peers/bench-peers.sh all $(BUILD)/bin/berth bench-report
 
 docs: build
 	$(BUILD)/bin/berth config reference > docs/stack.md
