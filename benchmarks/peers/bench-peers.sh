@@ -12,7 +12,8 @@
 # runs (for runtime with hugetlb bound as below, so berth's crun runs too).
 # "all" does the three suites in turn, one peers file each, because berth
 # checks that a peers file's suite is the report's. REPEAT (5) rounds,
-# CONCURRENT (10) containers at once (also the N of disk_usage) and DURATION
+# CONCURRENT (10) containers at once (also the N of disk_usage), FILES (1000)
+# small files and a SIZE (64) MiB file in the storage image, and DURATION
 # (5) seconds per iperf3 run override the defaults. Needs root, jq and
 # /bin/busybox (busybox-static); a peer that is not installed is skipped.
 #
@@ -33,10 +34,11 @@
 #   mktemp under /var/tmp. A store goes by rm + rmi and deleting its
 #   directory, not `podman system reset`, which as root also deletes every
 #   podman machine of the host. Storage rounds get a fresh store each, so
-#   apply_layers (podman import of a one-layer busybox tarball) always lands
+#   apply_layers (podman import of the one-layer tarball of busybox, FILES
+#   small files and the SIZE MiB file, as berth generates it) always lands
 #   in an empty store.
 # - network: attach_detach is `podman run` on the default bridge minus the
-#   same with --network none, per round. tcp_stream_c2c runs iperf3 from the
+#   same with --network none, per round. iperf3_c2c runs iperf3 from the
 #   host inside each container's network namespace (nsenter), so the packets
 #   take netns → veth → bridge → veth → netns, as in network.sh.
 # Everything it made (containers, stores, cgroups, mounts, the scratch
@@ -51,6 +53,8 @@ readonly port=5201
 repeat=${REPEAT:-5}
 concurrent=${CONCURRENT:-10}
 duration=${DURATION:-5}
+files=${FILES:-1000}
+size_mib=${SIZE:-64}
 
 note() { echo "$me: $*" >&2; }
 die() {
@@ -99,7 +103,8 @@ suites_of() {
 
 check_knobs() {
   local knob
-  for knob in REPEAT=$repeat CONCURRENT=$concurrent DURATION=$duration; do
+  for knob in REPEAT=$repeat CONCURRENT=$concurrent DURATION=$duration FILES=$files \
+    SIZE=$size_mib; do
     [[ ${knob#*=} =~ ^[1-9][0-9]*$ ]] ||
       usage_error "${knob%%=*} must be a positive whole number, not '${knob#*=}'"
   done
@@ -144,13 +149,25 @@ run_berth_bench() { # BERTH SUITE OUTDIR FLAGS...
   else
     note "no $suite peer was measured; berth bench $suite runs without --peers"
   fi
-  local run=("$berth" bench "$suite" "${peers[@]}" --out "$outdir/$suite" --format markdown "$@")
+  local sizes run
+  read -ra sizes <<<"$(same_sizes "$suite")"
+  run=("$berth" bench "$suite" "${peers[@]}" --out "$outdir/$suite" --format markdown
+    --repeat "$repeat" "${sizes[@]}" "$@")
   if [ "$suite" = runtime ] && command -v crun >/dev/null; then
     # berth's crun backend needs hugetlb on v1 as much as bare crun does.
     unshare --mount --propagation private bash "$0" --with-hugetlb "${run[@]}"
   else
     "${run[@]}"
   fi
+}
+
+# berth's knobs set to the peers' own, so that both measure the same thing.
+same_sizes() {
+  case $1 in
+  storage) echo "--files $files --size $size_mib --containers $concurrent" ;;
+  network) echo "--duration $duration" ;;
+  runtime) echo "--containers $concurrent" ;;
+  esac
 }
 
 # Runs a command with hugetlb bound to a v1 hierarchy in this (private)
@@ -438,7 +455,21 @@ make_image() {
   done
   echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
   echo 'root:x:0:' >"$rootfs/etc/group"
+  if [ "$suite" = storage ]; then add_bench_files "$rootfs"; fi
   tar -C "$rootfs" -cf "$scratch/image.tar" .
+}
+
+# What berth bench storage's generated image holds beside busybox, so that
+# the peers apply, copy and count the same bytes: FILES small files and one
+# SIZE MiB file.
+add_bench_files() { # ROOTFS
+  local i dir
+  for ((i = 0; i < files; i++)); do
+    dir=$1/bench/files/dir-$((i % 32))
+    mkdir -p "$dir"
+    head -c 4096 /dev/urandom >"$dir/file-$i"
+  done
+  head -c "$((size_mib << 20))" /dev/urandom >"$1/bench/large.bin"
 }
 
 # ---- podman -----------------------------------------------------------------
@@ -571,7 +602,7 @@ add_storage_subjects() {
   for driver in overlay vfs; do
     add_subject "podman ($driver)" "$(podman_version)" \
       "$(jq -cn --arg driver "$driver" '{storage_driver: $driver, cgroup_manager: "cgroupfs",
-        apply_layers: "podman import of a one-layer busybox tarball"}')" \
+        apply_layers: "podman import of the same one-layer image berth generates"}')" \
       "" "podman_storage_round $driver" apply_layers prepare_first prepare_next remove disk_usage
   done
 }
@@ -622,8 +653,8 @@ disk_usage_of() { # STORE DRIVER
 
 add_network_subjects() {
   local iperf3=0 version
-  if have iperf3 "tcp_stream_c2c (podman (CNI bridge), loopback (iperf3))" &&
-    have nsenter "tcp_stream_c2c" && have ss "tcp_stream_c2c"; then
+  if have iperf3 "iperf3_c2c (podman (CNI bridge))" &&
+    have nsenter "iperf3_c2c" && have ss "iperf3_c2c"; then
     iperf3=1
     version=$(version_field 2 iperf3 --version)
   fi
@@ -634,12 +665,7 @@ add_network_subjects() {
         ulimits: $ulimits,
         attach_detach: "podman run on the bridge minus podman run --network none"}')" \
       "podman_network_setup $iperf3" "podman_network_round $iperf3" \
-      attach_detach "$([ "$iperf3" = 0 ] || echo tcp_stream_c2c)"
-  fi
-  if [ "$iperf3" = 1 ]; then
-    add_subject "loopback (iperf3)" "$version" \
-      '{"address":"127.0.0.1","ends":"both in one network namespace"}' \
-      "" loopback_round tcp_stream_c2c
+      attach_detach "$([ "$iperf3" = 0 ] || echo iperf3_c2c)"
   fi
 }
 
@@ -669,18 +695,12 @@ podman_network_round() { # IPERF3(0/1) ROUND
   network=$(container_network client)
   read -r client _ <<<"$network"
   rate=$(throughput "$server" "$client" "$address")
-  sample tcp_stream_c2c "$rate"
+  sample iperf3_c2c "$rate"
 }
 
 container_network() { # NAME: its network namespace file and address
   podman_cli overlay/network inspect \
     -f '{{.NetworkSettings.SandboxKey}} {{.NetworkSettings.IPAddress}}' "$1"
-}
-
-loopback_round() {
-  local rate
-  rate=$(throughput "" "" 127.0.0.1)
-  sample tcp_stream_c2c "$rate"
 }
 
 in_ns() { # NETNS-FILE ("" for this namespace) COMMAND...

@@ -54,7 +54,7 @@ void remove_dead_runs(const fs::path &parent) {
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(parent, ec)) {
     const pid_t pid = owner_of(entry.path().filename().string());
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+    if (pid > 0 && process_gone(pid)) {
       remove_tree(entry.path());
     }
   }
@@ -134,10 +134,12 @@ sdk::Result<void> enter_private_namespaces() {
                             "berth bench runs in private namespaces; run it as root");
   }
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    return sdk::errno_error("make / private", "berth bench");
+    return sdk::errno_error("make the mount namespace private",
+                            "berth bench (it needs root and a kernel with mount namespaces)");
   }
   if (!loopback_up()) {
-    return sdk::errno_error("bring lo up", "berth bench's network namespace");
+    return sdk::errno_error("bring lo up",
+                            "berth bench's own network namespace (it needs CAP_NET_ADMIN)");
   }
   entered = true;
   return {};
@@ -209,7 +211,20 @@ double mib_per_s(std::uint64_t bytes, Clock::time_point start) {
   return seconds > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / seconds : 0;
 }
 
-Measurement &cell(Report &report, const std::string &workload, const std::string &subject) {
+bool process_gone(int pid) noexcept {
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+void report_progress(
+    const std::function<void(const std::string &, std::uint64_t, std::uint64_t)> &progress,
+    const std::string &label, std::uint64_t done, std::uint64_t total) {
+  if (progress) {
+    progress(label, done, total);
+  }
+}
+
+Measurement &measurement_of(Report &report, const std::string &workload,
+                            const std::string &subject) {
   for (auto &measurement : report.measurements) {
     if (measurement.workload == workload && measurement.subject == subject) {
       return measurement;
@@ -222,11 +237,17 @@ Measurement &cell(Report &report, const std::string &workload, const std::string
   return report.measurements.back();
 }
 
+void add_sample(Report &report, const std::string &workload, const std::string &subject,
+                double value) {
+  measurement_of(report, workload, subject).samples.push_back(value);
+}
+
 void fail(Report &report, const std::string &workload, const std::string &subject,
           const std::string &error) {
-  auto &measurement = cell(report, workload, subject);
+  auto &measurement = measurement_of(report, workload, subject);
   if (measurement.error.empty()) {
     measurement.error = error;
+    measurement.samples.clear();
   }
 }
 

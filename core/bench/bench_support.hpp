@@ -9,14 +9,16 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace berth::bench {
 
 // Moves this process into private mount and network namespaces, so that
 // whatever a benchmark mounts, bridges or NATs is gone with the process,
-// even after a SIGKILL, and never touches the host's. Must run before the
-// process starts threads.
+// even after a SIGKILL, and never touches the host's. (Cgroups are the
+// host's: the runtime suite removes its own, and those of dead runs.) Must
+// run before the process starts threads.
 sdk::Result<void> enter_private_namespaces();
 
 // A directory of this run under parent ("berth-bench-PID-XXXXXX"), emptied
@@ -47,6 +49,13 @@ MachineFacts probe_machine(const std::filesystem::path &scratch, const std::stri
 
 // Ctrl-C was pressed: stop after the current step and clean up.
 bool interrupted() noexcept;
+// Whether the process pid is gone (a run that died).
+bool process_gone(int pid) noexcept;
+
+// Calls progress when there is one.
+void report_progress(
+    const std::function<void(const std::string &, std::uint64_t, std::uint64_t)> &progress,
+    const std::string &label, std::uint64_t done, std::uint64_t total);
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point start);
@@ -54,8 +63,12 @@ double ms_since(Clock::time_point start);
 double mib_per_s(std::uint64_t bytes, Clock::time_point start);
 
 // The measurement of workload on subject, made empty on first use.
-Measurement &cell(Report &report, const std::string &workload, const std::string &subject);
-// Records a failure of workload on subject, unless one is recorded already.
+Measurement &measurement_of(Report &report, const std::string &workload,
+                            const std::string &subject);
+void add_sample(Report &report, const std::string &workload, const std::string &subject,
+                double value);
+// Records a failure of workload on subject, unless one is recorded already;
+// the samples of the rounds before go (a cell is measured or failed).
 void fail(Report &report, const std::string &workload, const std::string &subject,
           const std::string &error);
 // Marks subject failed with reason (the first reason stays).

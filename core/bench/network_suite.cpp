@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 constexpr const char *kLoopback = "loopback";
 constexpr const char *kNetwork = "bench";
 constexpr std::uint16_t kServerPort = 5201;
-// Attach + detach is quick: this many per --repeat, for a meaningful p99.
-constexpr int kAttachesPerRepeat = 20;
+// Round trips kept per run: enough for a p99, few enough for the JSON.
+constexpr std::size_t kRoundTripsKept = 1000;
 
 const std::vector<Workload> &network_workloads() {
   static const std::vector<Workload> workloads = {
@@ -32,14 +32,6 @@ const std::vector<Workload> &network_workloads() {
       {"iperf3_c2c", "iperf3 container to container (cross-check)", "Gbit/s", Better::higher},
   };
   return workloads;
-}
-
-double median_of(std::vector<double> values) {
-  return summarize(std::move(values)).median;
-}
-
-void add(Report &report, const std::string &workload, const std::string &subject, double value) {
-  cell(report, workload, subject).samples.push_back(value);
 }
 
 std::unique_ptr<NetworkService> open_service(const SuiteRun &run, const BenchSubject &subject,
@@ -99,7 +91,12 @@ sdk::Result<Sandbox> start_sandbox(NetworkService &service, const fs::path &root
   Sandbox sandbox;
   sandbox.container = random_hex_id();
   if (auto joined = service.join(sandbox.container, kNetwork, {}, "", publish); !joined.ok()) {
-    return std::move(joined).error();
+    auto error = std::move(joined).error();
+    // The driver says up front it cannot publish (host, none): not a failure.
+    if (publish && error.context == "--publish") {
+      error.code = sdk::Errc::unsupported;
+    }
+    return error;
   }
   auto setup = service.setup(request_for(root, sandbox.container, publish));
   if (!setup.ok()) {
@@ -147,13 +144,32 @@ void measure_attach(SuiteRun &run, NetworkService &service, const fs::path &root
     auto setup = service.setup(request);
     auto teardown = service.teardown(container);
     if (!setup.ok() || !teardown.ok()) {
-      fail(run.report, "attach_detach", name,
-           (setup.ok() ? teardown.error() : setup.error()).describe());
+      const auto error = (setup.ok() ? teardown.error() : setup.error()).describe();
+      fail(run.report, "attach_detach", name, error);
+      fail_subject(run.report, name, "attach_detach: " + error);
       break;
     }
-    add(run.report, "attach_detach", name, ms_since(start));
+    add_sample(run.report, "attach_detach", name, ms_since(start));
   }
   (void)service.forget(container);
+}
+
+std::vector<double> as_samples(double value) {
+  return {value};
+}
+
+// Every round trip would make the JSON huge: an even spread of them keeps
+// the distribution, its p99 included.
+std::vector<double> as_samples(const std::vector<double> &trips) {
+  if (trips.size() <= kRoundTripsKept) {
+    return trips;
+  }
+  std::vector<double> kept;
+  kept.reserve(kRoundTripsKept);
+  for (std::size_t i = 0; i < kRoundTripsKept; ++i) {
+    kept.push_back(trips[i * trips.size() / kRoundTripsKept]);
+  }
+  return kept;
 }
 
 // Runs measure repeat times into workload, or records why it cannot.
@@ -161,16 +177,19 @@ template <class Measure>
 void repeat_into(SuiteRun &run, const std::string &workload, const std::string &name,
                  const Measure &measure) {
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
-    auto value = measure();
-    if (!value.ok()) {
-      if (value.error().code == sdk::Errc::unavailable) {
-        cell(run.report, workload, name).unsupported = value.error().message;
-      } else {
-        fail(run.report, workload, name, value.error().describe());
+    auto values = measure();
+    if (!values.ok()) {
+      if (values.error().code == sdk::Errc::unavailable) {
+        measurement_of(run.report, workload, name).unsupported = values.error().message;
+      } else if (values.error().code != sdk::Errc::cancelled) {
+        fail(run.report, workload, name, values.error().describe());
+        fail_subject(run.report, name, workload + ": " + values.error().describe());
       }
       return;
     }
-    add(run.report, workload, name, *value);
+    for (double value : as_samples(*values)) {
+      add_sample(run.report, workload, name, value);
+    }
   }
 }
 
@@ -182,13 +201,7 @@ void measure_traffic(SuiteRun &run, const std::string &name, const Sandbox &a, c
   c2h.client_netns = a.netns;
   c2h.connect_address = a.gateway.empty() ? "127.0.0.1" : a.gateway;
   repeat_into(run, "tcp_stream_c2h", name, [&] { return tcp_stream(c2h, seconds, cancelled()); });
-  repeat_into(run, "tcp_rr", name, [&]() -> sdk::Result<double> {
-    auto trips = tcp_round_trips(c2c, seconds, cancelled());
-    if (!trips.ok()) {
-      return std::move(trips).error();
-    }
-    return median_of(*trips);
-  });
+  repeat_into(run, "tcp_rr", name, [&] { return tcp_round_trips(c2c, seconds, cancelled()); });
   if (b.published != 0) {
     TrafficPath published;
     published.server_netns = b.netns;
@@ -204,7 +217,7 @@ void measure_traffic(SuiteRun &run, const std::string &name, const Sandbox &a, c
 void mark_unsupported(Report &report, const std::string &name, const std::string &why,
                       std::initializer_list<const char *> workloads) {
   for (const char *workload : workloads) {
-    cell(report, workload, name).unsupported = why;
+    measurement_of(report, workload, name).unsupported = why;
   }
 }
 
@@ -214,7 +227,7 @@ void measure_paths(SuiteRun &run, NetworkService &service, const fs::path &root,
                    const std::string &name) {
   auto a = start_sandbox(service, root, false);
   auto b = start_sandbox(service, root, true);
-  if (a.ok() && !b.ok()) {
+  if (a.ok() && !b.ok() && b.error().code == sdk::Errc::unsupported) {
     // The driver cannot publish ports (host, none): the rest goes on without.
     mark_unsupported(run.report, name, "cannot publish ports: " + b.error().message,
                      {"published_port"});
@@ -243,13 +256,9 @@ void measure_driver(SuiteRun &run, const BenchSubject &subject, std::uint64_t &s
   const auto root = run.scratch / ("network-" + subject.name);
   try {
     auto service = open_service(run, subject, root);
-    if (run.progress) {
-      run.progress(subject.name + ": attach + detach", ++step, total);
-    }
+    report_progress(run.progress, subject.name + ": attach + detach", ++step, total);
     measure_attach(run, *service, root, subject.name);
-    if (run.progress && !interrupted()) {
-      run.progress(subject.name + ": traffic", ++step, total);
-    }
+    report_progress(run.progress, subject.name + ": traffic", ++step, total);
     if (!interrupted()) {
       measure_paths(run, *service, root, subject.name);
     }
@@ -269,13 +278,8 @@ void measure_loopback(SuiteRun &run) {
   const double seconds = run.request.duration;
   repeat_into(run, "tcp_stream_c2c", kLoopback,
               [&] { return tcp_stream(path, seconds, cancelled()); });
-  repeat_into(run, "tcp_rr", kLoopback, [&]() -> sdk::Result<double> {
-    auto trips = tcp_round_trips(path, seconds, cancelled());
-    if (!trips.ok()) {
-      return std::move(trips).error();
-    }
-    return median_of(*trips);
-  });
+  repeat_into(run, "tcp_rr", kLoopback,
+              [&] { return tcp_round_trips(path, seconds, cancelled()); });
   repeat_into(run, "iperf3_c2c", kLoopback,
               [&] { return iperf3_stream(path, seconds, cancelled()); });
 }
@@ -292,9 +296,7 @@ void run_network_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects)
     }
   }
   if (!interrupted()) {
-    if (run.progress) {
-      run.progress("loopback", ++step, total);
-    }
+    report_progress(run.progress, "loopback", ++step, total);
     measure_loopback(run);
   }
 }

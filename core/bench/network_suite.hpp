@@ -7,6 +7,9 @@
 
 namespace berth::bench {
 
+// Attach + detach is quick: this many per --repeat, for a meaningful p99.
+inline constexpr int kAttachesPerRepeat = 20;
+
 void run_network_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects);
 
 } // namespace berth::bench

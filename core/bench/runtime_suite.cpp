@@ -17,6 +17,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace berth::bench {
@@ -31,6 +32,52 @@ const std::vector<Workload> &runtime_workloads() {
       {"concurrent", "containers started at once, each /bin/true", "containers/s", Better::higher},
   };
   return workloads;
+}
+
+// Every container of this run lives under one parent cgroup, so that a
+// run killed outright can be cleaned up by the next one.
+constexpr const char *kCgroupPrefix = "/berth/bench-";
+
+std::string cgroup_parent() {
+  return kCgroupPrefix + std::to_string(::getpid());
+}
+
+std::vector<fs::path> cgroup_mounts() {
+  std::vector<fs::path> mounts;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto dash = line.find(" - ");
+    std::istringstream before(line.substr(0, dash));
+    std::istringstream after(dash == std::string::npos ? "" : line.substr(dash + 3));
+    std::string id, parent, device, root, point, type;
+    before >> id >> parent >> device >> root >> point;
+    after >> type;
+    if (type == "cgroup" || type == "cgroup2") {
+      mounts.emplace_back(point);
+    }
+  }
+  return mounts;
+}
+
+// The empty cgroups runs that died left (their containers exited with them).
+void remove_dead_runs_cgroups() {
+  const auto prefix = fs::path(kCgroupPrefix).filename().string();
+  for (const auto &mount : cgroup_mounts()) {
+    std::error_code ec;
+    for (const auto &run : fs::directory_iterator(mount / "berth", ec)) {
+      const auto name = run.path().filename().string();
+      if (!name.starts_with(prefix) || !process_gone(std::atoi(name.c_str() + prefix.size()))) {
+        continue;
+      }
+      for (const auto &container : fs::directory_iterator(run.path(), ec)) {
+        if (container.is_directory(ec)) {
+          ::rmdir(container.path().c_str());
+        }
+      }
+      ::rmdir(run.path().c_str());
+    }
+  }
 }
 
 // A busybox root filesystem every container shares, read-only.
@@ -113,7 +160,7 @@ public:
   // A bundle of its own per container, written before any timing starts.
   Container prepare() {
     Container made{prefix_ + "-" + std::to_string(next_++), spec_};
-    made.spec["linux"]["cgroupsPath"] = "/berth/" + made.id;
+    made.spec["linux"]["cgroupsPath"] = cgroup_parent() + "/" + made.id;
     fs::create_directories(bundles_ / made.id);
     std::ofstream(bundles_ / made.id / "config.json") << made.spec.dump();
     return made;
@@ -145,9 +192,14 @@ public:
       return std::move(removed).error();
     }
     track(id, false);
-    fs::remove_all(bundle);
+    std::error_code ec;
+    fs::remove_all(bundle, ec);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      return sdk::make_error(sdk::Errc::io, "/bin/true did not exit with 0", id);
+      const auto how = WIFEXITED(status)
+                           ? "exited with " + std::to_string(WEXITSTATUS(status))
+                           : "was killed by signal " + std::to_string(WTERMSIG(status));
+      return sdk::make_error(
+          sdk::Errc::io, "/bin/true " + how + "; run it with `berth run --runtime` to see why", id);
     }
     return {};
   }
@@ -171,10 +223,6 @@ private:
   std::set<std::string> live_;
 };
 
-void add(Report &report, const std::string &workload, const std::string &subject, double value) {
-  cell(report, workload, subject).samples.push_back(value);
-}
-
 // Every container started at the same moment from its own thread.
 sdk::Result<double> concurrent_round(Runner &runner, int containers) {
   std::vector<Runner::Container> ids;
@@ -188,8 +236,13 @@ sdk::Result<double> concurrent_round(Runner &runner, int containers) {
     std::vector<std::jthread> threads;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       threads.emplace_back([&, i] {
-        if (auto done = runner.run(ids[i]); !done.ok()) {
-          errors[i] = done.error();
+        // An exception must not leave a thread: it would end berth uncleaned.
+        try {
+          if (auto done = runner.run(ids[i]); !done.ok()) {
+            errors[i] = done.error();
+          }
+        } catch (const std::exception &e) {
+          errors[i] = sdk::make_error(sdk::Errc::io, e.what(), ids[i].id);
         }
       });
     }
@@ -216,9 +269,8 @@ std::optional<std::string> measure_backend(SuiteRun &run, const BenchSubject &su
   Runner runner(std::move(backend).value(), spec, root / "bundles",
                 "bench-" + std::to_string(::getpid()) + "-" + subject.name);
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
-    if (run.progress) {
-      run.progress(subject.name + ": /bin/true " + std::to_string(round + 1), ++step, total);
-    }
+    report_progress(run.progress, subject.name + ": /bin/true " + std::to_string(round + 1), ++step,
+                    total);
     const auto id = runner.prepare();
     const auto cpu_before = cpu_ms();
     const auto start = Clock::now();
@@ -226,20 +278,19 @@ std::optional<std::string> measure_backend(SuiteRun &run, const BenchSubject &su
       fail(run.report, "start_true", subject.name, done.error().describe());
       return "start_true: " + done.error().describe();
     }
-    add(run.report, "start_true", subject.name, ms_since(start));
-    add(run.report, "start_true_cpu", subject.name, cpu_ms() - cpu_before);
+    add_sample(run.report, "start_true", subject.name, ms_since(start));
+    add_sample(run.report, "start_true_cpu", subject.name, cpu_ms() - cpu_before);
   }
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
-    if (run.progress) {
-      run.progress(subject.name + ": " + std::to_string(run.request.containers) + " at once",
-                   ++step, total);
-    }
+    report_progress(run.progress,
+                    subject.name + ": " + std::to_string(run.request.containers) + " at once",
+                    ++step, total);
     auto rate = concurrent_round(runner, run.request.containers);
     if (!rate.ok()) {
       fail(run.report, "concurrent", subject.name, rate.error().describe());
       return "concurrent: " + rate.error().describe();
     }
-    add(run.report, "concurrent", subject.name, *rate);
+    add_sample(run.report, "concurrent", subject.name, *rate);
   }
   return std::nullopt;
 }
@@ -250,6 +301,7 @@ void run_runtime_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects)
   run.report.workloads = runtime_workloads();
   // Containers an OCI runtime starts are reparented to us, so we can wait.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  remove_dead_runs_cgroups();
   auto rootfs = make_rootfs(run.scratch);
   auto spec = rootfs.ok() ? true_spec(run.scratch, *rootfs)
                           : sdk::Result<nlohmann::json>(std::move(rootfs).error());
@@ -260,8 +312,13 @@ void run_runtime_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects)
     if (interrupted()) {
       break;
     }
-    const auto failed = spec.ok() ? measure_backend(run, subject, *spec, step, total)
-                                  : std::optional<std::string>(spec.error().describe());
+    std::optional<std::string> failed;
+    try {
+      failed = spec.ok() ? measure_backend(run, subject, *spec, step, total)
+                         : std::optional<std::string>(spec.error().describe());
+    } catch (const std::exception &e) {
+      failed = e.what();
+    }
     if (failed) {
       fail_subject(run.report, subject.name, *failed);
     }

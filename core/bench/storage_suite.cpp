@@ -28,14 +28,15 @@ constexpr std::size_t kChunk = 1 << 20;
 
 const std::vector<Workload> &storage_workloads() {
   static const std::vector<Workload> workloads = {
-      {"apply_layers", "apply the image's layers", "ms", Better::lower},
+      {"apply_layers", "import the image (store, digest and apply its layers)", "ms",
+       Better::lower},
       {"prepare_first", "prepare + mount a root filesystem, first container", "ms", Better::lower},
       {"prepare_next", "prepare + mount a root filesystem, next container", "ms", Better::lower},
       {"copy_up", "first write to a large lower-layer file (copy-up)", "ms", Better::lower},
       {"metadata", "create and delete the small files", "ms", Better::lower},
       {"seq_write", "sequential write in the root filesystem", "MiB/s", Better::higher},
       {"seq_read", "sequential read in the root filesystem (cold cache)", "MiB/s", Better::higher},
-      {"commit", "commit a container's changes as a layer", "ms", Better::lower},
+      {"commit", "diff a container's changes into a layer tar (commit)", "ms", Better::lower},
       {"remove", "remove a container's root filesystem", "ms", Better::lower},
       {"disk_usage", "disk used by the containers of one image", "MiB", Better::lower},
   };
@@ -81,15 +82,21 @@ struct ImageSource {
   std::string large_file; // relative path of the largest file, "" if none
 };
 
-void write_file(const fs::path &file, std::size_t size, std::mt19937 &random) {
+sdk::Result<void> write_file(const fs::path &file, std::size_t size, std::mt19937 &random) {
   std::string data(std::min(size, kChunk), '\0');
   std::ofstream out(file, std::ios::binary);
-  for (std::size_t written = 0; written < size; written += data.size()) {
+  for (std::size_t written = 0; out && written < size; written += data.size()) {
     for (auto &c : data) {
       c = static_cast<char>(random());
     }
     out.write(data.data(), static_cast<std::streamsize>(std::min(data.size(), size - written)));
   }
+  out.close();
+  if (!out) {
+    return sdk::make_error(sdk::Errc::io, "cannot write the image's file (disk full?)",
+                           file.string());
+  }
+  return {};
 }
 
 // busybox (when installed) for a realistic base, the small files and one
@@ -104,9 +111,15 @@ sdk::Result<ImageSource> generate_image(const SuiteRun &run) {
   for (int i = 0; i < run.request.files; ++i) {
     const auto dir = tree / "bench" / "files" / ("dir-" + std::to_string(i % 32));
     fs::create_directories(dir);
-    write_file(dir / ("file-" + std::to_string(i)), kSmallFileSize, random);
+    if (auto written = write_file(dir / ("file-" + std::to_string(i)), kSmallFileSize, random);
+        !written.ok()) {
+      return std::move(written).error();
+    }
   }
-  write_file(tree / kLargeFile, run.request.size_mib << 20U, random);
+  if (auto written = write_file(tree / kLargeFile, run.request.size_mib << 20U, random);
+      !written.ok()) {
+    return std::move(written).error();
+  }
   ContentStore content(run.scratch / "image-content");
   auto writer = TarLayerWriter::open(content);
   if (!writer.ok()) {
@@ -279,17 +292,15 @@ sdk::Result<Throughput> sequential_io(const fs::path &file, std::uint64_t bytes)
   return result;
 }
 
-void add(Report &report, const std::string &workload, const std::string &subject, double value) {
-  cell(report, workload, subject).samples.push_back(value);
-}
-
 // The workloads that use a mounted container: copy-up, metadata, I/O, commit.
 std::optional<Failure> work_in_container(SuiteRun &run, Store &store, const std::string &name,
-                                         const fs::path &rootfs, const ImageSource &source) {
+                                         const std::string &key, const fs::path &rootfs,
+                                         const ImageSource &source) {
   if (source.large_file.empty()) {
-    cell(run.report, "copy_up", name).unsupported = "the image has no regular file to copy up";
+    measurement_of(run.report, "copy_up", name).unsupported =
+        "the image has no regular file to copy up";
   } else if (auto copied = first_write(rootfs / source.large_file); copied.ok()) {
-    add(run.report, "copy_up", name, *copied);
+    add_sample(run.report, "copy_up", name, *copied);
   } else {
     return failure("copy_up", copied.error());
   }
@@ -297,20 +308,20 @@ std::optional<Failure> work_in_container(SuiteRun &run, Store &store, const std:
   if (!metadata.ok()) {
     return failure("metadata", metadata.error());
   }
-  add(run.report, "metadata", name, *metadata);
+  add_sample(run.report, "metadata", name, *metadata);
   auto io = sequential_io(rootfs / "bench-sequential.bin", run.request.size_mib << 20U);
   if (!io.ok()) {
     return failure("seq_write", io.error());
   }
-  add(run.report, "seq_write", name, io->write_mib_s);
-  add(run.report, "seq_read", name, io->read_mib_s);
+  add_sample(run.report, "seq_write", name, io->write_mib_s);
+  add_sample(run.report, "seq_read", name, io->read_mib_s);
   // What is committed: the copied-up file, changed, and the empty directory.
   const auto start = Clock::now();
-  auto diffed = store.images->diff_container("bench-a");
+  auto diffed = store.images->diff_container(key);
   if (!diffed.ok()) {
     return failure("commit", diffed.error());
   }
-  add(run.report, "commit", name, ms_since(start));
+  add_sample(run.report, "commit", name, ms_since(start));
   return std::nullopt;
 }
 
@@ -319,30 +330,30 @@ std::optional<Failure> storage_round(SuiteRun &run, const BenchSubject &subject,
                                      ImageSource &source, const fs::path &root) {
   auto store = open_store(run, subject, root);
   if (!store.ok()) {
-    return failure("apply_layers", store.error());
+    return failure("", store.error());
   }
   auto start = Clock::now();
   auto image = load_image(*store->images, source);
   if (!image.ok()) {
     return failure("apply_layers", image.error());
   }
-  add(run.report, "apply_layers", subject.name, ms_since(start));
+  add_sample(run.report, "apply_layers", subject.name, ms_since(start));
   start = Clock::now();
   auto first = prepare_mounted(*store, *image, "bench-a");
   if (!first.ok()) {
     return failure("prepare_first", first.error());
   }
-  add(run.report, "prepare_first", subject.name, ms_since(start));
+  add_sample(run.report, "prepare_first", subject.name, ms_since(start));
   start = Clock::now();
   auto next = prepare_mounted(*store, *image, "bench-b");
   if (!next.ok()) {
     return failure("prepare_next", next.error());
   }
-  add(run.report, "prepare_next", subject.name, ms_since(start));
+  add_sample(run.report, "prepare_next", subject.name, ms_since(start));
   if (source.archive && source.large_file.empty()) {
     source.large_file = largest_file(*first);
   }
-  if (auto failed = work_in_container(run, *store, subject.name, *first, source)) {
+  if (auto failed = work_in_container(run, *store, subject.name, "bench-a", *first, source)) {
     return failed;
   }
   (void)sdk::unmount(*first);
@@ -351,7 +362,7 @@ std::optional<Failure> storage_round(SuiteRun &run, const BenchSubject &subject,
   if (auto removed = store->images->remove_container("bench-a"); !removed.ok()) {
     return failure("remove", removed.error());
   }
-  add(run.report, "remove", subject.name, ms_since(start));
+  add_sample(run.report, "remove", subject.name, ms_since(start));
   (void)store->images->remove_container("bench-b");
   return std::nullopt;
 }
@@ -382,36 +393,51 @@ std::optional<Failure> disk_usage(SuiteRun &run, const BenchSubject &subject,
     }
   }
   const auto after = allocated_bytes(state);
-  add(run.report, "disk_usage", subject.name,
-      static_cast<double>(after > before ? after - before : 0) / (1024.0 * 1024.0));
+  add_sample(run.report, "disk_usage", subject.name,
+             static_cast<double>(after > before ? after - before : 0) / (1024.0 * 1024.0));
   return std::nullopt;
 }
 
-void report_progress(const SuiteRun &run, const std::string &label, std::uint64_t done,
-                     std::uint64_t total) {
-  if (run.progress) {
-    run.progress(label, done, total);
+// A filesystem error thrown under a round is that round's failure, not
+// the end of the whole run.
+template <class Round> std::optional<Failure> guarded(const Round &round) {
+  try {
+    return round();
+  } catch (const std::exception &e) {
+    return Failure{"", e.what()};
   }
+}
+
+// A failed workload fails its cell and its subject; a failure outside any
+// workload (the driver would not start) only the subject.
+void record(Report &report, const std::string &subject, const Failure &failed) {
+  if (!failed.workload.empty()) {
+    fail(report, failed.workload, subject, failed.message);
+  }
+  fail_subject(report, subject,
+               (failed.workload.empty() ? "" : failed.workload + ": ") + failed.message);
 }
 
 void measure_driver(SuiteRun &run, const BenchSubject &subject, ImageSource &source,
                     std::uint64_t &step, std::uint64_t total) {
   const auto dir = run.scratch / ("storage-" + subject.name);
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
-    report_progress(run, subject.name + ": round " + std::to_string(round + 1), ++step, total);
+    report_progress(run.progress, subject.name + ": round " + std::to_string(round + 1), ++step,
+                    total);
     const auto root = dir / ("round-" + std::to_string(round));
-    auto failed = storage_round(run, subject, source, root);
+    auto failed = guarded([&] { return storage_round(run, subject, source, root); });
     remove_tree(root);
     if (failed) {
-      fail(run.report, failed->workload, subject.name, failed->message);
-      fail_subject(run.report, subject.name, failed->workload + ": " + failed->message);
+      record(run.report, subject.name, *failed);
+      remove_tree(dir);
       return;
     }
   }
   if (!interrupted()) {
-    report_progress(run, subject.name + ": disk usage", ++step, total);
-    if (auto failed = disk_usage(run, subject, source, dir / "disk-usage")) {
-      fail(run.report, failed->workload, subject.name, failed->message);
+    report_progress(run.progress, subject.name + ": disk usage", ++step, total);
+    if (auto failed =
+            guarded([&] { return disk_usage(run, subject, source, dir / "disk-usage"); })) {
+      record(run.report, subject.name, *failed);
     }
   }
   remove_tree(dir);
@@ -426,10 +452,11 @@ void measure_host(SuiteRun &run) {
     auto io = sequential_io(run.scratch / "host-sequential.bin", run.request.size_mib << 20U);
     if (!io.ok()) {
       fail(run.report, "seq_write", kHostSubject, io.error().describe());
+      fail_subject(run.report, kHostSubject, io.error().describe());
       return;
     }
-    add(run.report, "seq_write", kHostSubject, io->write_mib_s);
-    add(run.report, "seq_read", kHostSubject, io->read_mib_s);
+    add_sample(run.report, "seq_write", kHostSubject, io->write_mib_s);
+    add_sample(run.report, "seq_read", kHostSubject, io->read_mib_s);
   }
 }
 
@@ -439,8 +466,14 @@ void run_storage_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects)
   run.report.workloads = storage_workloads();
   ImageSource source{run.image_archive, true, ""};
   if (run.image_archive.empty()) {
-    report_progress(run, "generating the image", 0, 0);
-    auto generated = generate_image(run);
+    report_progress(run.progress, "generating the image", 0, 0);
+    auto generated = [&]() -> sdk::Result<ImageSource> {
+      try {
+        return generate_image(run);
+      } catch (const std::exception &e) {
+        return sdk::make_error(sdk::Errc::io, e.what(), "the generated image");
+      }
+    }();
     if (!generated.ok()) {
       for (const auto &subject : subjects) {
         fail_subject(run.report, subject.name, "the image: " + generated.error().describe());

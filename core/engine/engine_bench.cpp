@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <sstream>
 
 namespace berth {
 namespace {
@@ -44,7 +45,7 @@ nlohmann::json parameters_of(const bench::BenchRequest &request) {
     parameters["containers"] = request.containers;
   } else if (request.suite == "network") {
     parameters["duration_s"] = request.duration;
-    parameters["attaches"] = request.repeat * 20;
+    parameters["attaches"] = request.repeat * bench::kAttachesPerRepeat;
   } else {
     parameters["containers"] = request.containers;
   }
@@ -57,12 +58,21 @@ sdk::Result<void> check_request(const bench::BenchRequest &request) {
                            "unknown suite '" + request.suite + "'; use storage, network or runtime",
                            "berth bench");
   }
-  if (request.repeat < 1 || request.files < 1 || request.containers < 1 || request.size_mib < 1 ||
-      request.duration <= 0) {
-    return sdk::make_error(sdk::Errc::invalid_argument,
-                           "--repeat, --files, --containers, --size and --duration must be "
-                           "positive",
-                           "berth bench " + request.suite);
+  const std::vector<std::pair<std::string, double>> counts = {
+      {"--repeat", request.repeat},
+      {"--files", request.files},
+      {"--containers", request.containers},
+      {"--size", static_cast<double>(request.size_mib)},
+      {"--duration", request.duration}};
+  for (const auto &[flag, value] : counts) {
+    if (value <= 0) {
+      std::ostringstream shown;
+      shown << value;
+      return sdk::make_error(sdk::Errc::invalid_argument,
+                             flag + " " + shown.str() + " must be positive; see 'berth bench " +
+                                 request.suite + " --help'",
+                             "berth bench " + request.suite);
+    }
   }
   return {};
 }

@@ -7,6 +7,7 @@
 
 #include "bench/bench_report.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -114,7 +115,8 @@ void print_report(const bench::Report &report, ReportFormat format) {
   }
 }
 
-// Failed subjects make the exit status 1, after the report is out.
+// Failed subjects, or failed workloads of any, make the exit status 1,
+// after the report is out.
 int failures_of(const bench::Report &report) {
   std::vector<std::string> failed;
   for (const auto &subject : report.subjects) {
@@ -122,11 +124,20 @@ int failures_of(const bench::Report &report) {
       failed.push_back(subject.name + " (" + subject.reason + ")");
     }
   }
+  for (const auto &measurement : report.measurements) {
+    const auto subject = std::find_if(report.subjects.begin(), report.subjects.end(),
+                                      [&](const auto &s) { return s.name == measurement.subject; });
+    if (!measurement.error.empty() &&
+        (subject == report.subjects.end() || subject->status != "failed")) {
+      failed.push_back(measurement.subject + " (" + measurement.workload + ": " +
+                       measurement.error + ")");
+    }
+  }
   if (failed.empty()) {
     return kExitOk;
   }
-  std::cerr << "berth: bench " << report.suite << ": " << failed.size() << " of "
-            << report.subjects.size() << " failed: " << failed.front()
+  std::cerr << "berth: bench " << report.suite << ": " << failed.size()
+            << (failed.size() == 1 ? " failure: " : " failures: ") << failed.front()
             << (failed.size() > 1 ? "; see the report for the others" : "") << "\n";
   return kExitFailure;
 }
@@ -147,14 +158,23 @@ int run_suite(Context &context, bench::BenchRequest request, const po::variables
     const int code = report.error().code == sdk::Errc::cancelled ? kExitInterrupted : kExitFailure;
     throw ExitError(report.error().describe(), code);
   }
+  // Checked before the run, but a peer may share a name with a subject only
+  // the run knew: then the report goes out without the peers, and says so.
+  std::optional<std::string> peers_refused;
   if (peers) {
-    (void)bench::merge_peers(*report, *peers);
+    peers_refused = bench::merge_peers(*report, *peers);
   }
   print_report(*report, format);
   if (vm.count("out") != 0U) {
     write_outputs(*report, vm["out"].as<std::string>());
   }
-  return failures_of(*report);
+  const int code = failures_of(*report);
+  if (peers_refused) {
+    std::cerr << "berth: --peers " << vm["peers"].as<std::string>() << ": " << *peers_refused
+              << "; the report above is without them\n";
+    return kExitFailure;
+  }
+  return code;
 }
 
 int run_storage(Context &context, const std::vector<std::string> &args) {
