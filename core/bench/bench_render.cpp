@@ -48,8 +48,8 @@ std::string format_number(double value) {
   const double scale = std::pow(10.0, 2 - decimal_magnitude(magnitude));
   // Decide the decimals on the rounded value, so that 99.96 becomes "100", not "100.0".
   const double rounded = std::round(magnitude * scale) / scale;
-  constexpr int max_decimals = 9;
-  const int decimals = std::clamp(2 - decimal_magnitude(rounded), 0, max_decimals);
+  constexpr int kMaxDecimals = 9;
+  const int decimals = std::clamp(2 - decimal_magnitude(rounded), 0, kMaxDecimals);
   return strip_trailing_zeros(fixed(value, decimals));
 }
 
@@ -189,6 +189,7 @@ std::string markdown_table(const std::vector<std::string> &header,
       widths[i] = std::max(widths[i], display_width(row[i]));
     }
   std::vector<std::string> rule;
+  rule.reserve(widths.size());
   for (const std::size_t width : widths)
     rule.emplace_back(width, '-');
   cells.insert(cells.begin() + 1, rule);
@@ -215,10 +216,10 @@ std::string inline_code(const std::string &text) {
 
 std::string machine_section(const Report &report) {
   const MachineFacts &m = report.machine;
-  constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+  constexpr double kGib = 1024.0 * 1024.0 * 1024.0;
   return "## Machine\n\n- Kernel: " + m.kernel + "\n- OS: " + m.os + "\n- CPU: " + m.cpu_model +
          " x " + std::to_string(m.cores) +
-         "\n- Memory: " + format_number(static_cast<double>(m.memory_bytes) / gib) +
+         "\n- Memory: " + format_number(static_cast<double>(m.memory_bytes) / kGib) +
          " GiB\n- Filesystem: " + m.filesystem + "\n- cgroup: " + m.cgroup +
          "\n- berth: " + m.berth_version + "\n- Started: " + report.started_at + "\n";
 }
@@ -288,18 +289,18 @@ std::string to_markdown(const Report &report) {
 namespace {
 
 namespace layout {
-constexpr double width = 720;
-constexpr double label_right = 150; // subject names end here, right-aligned
-constexpr double plot_left = 160;   // the axis: zero
-constexpr double plot_width = 400;  // leaves room right of the longest bar for its value
-constexpr double first_row = 44;    // below the title
-constexpr double bar_pitch = 28;
-constexpr double bar_height = 16;
-constexpr double note_pitch = 18;
+constexpr double kWidth = 720;
+constexpr double kLabelRight = 150; // subject names end here, right-aligned
+constexpr double kPlotLeft = 160;   // the axis: zero
+constexpr double kPlotWidth = 400;  // leaves room right of the longest bar for its value
+constexpr double kFirstRow = 44;    // below the title
+constexpr double kBarPitch = 28;
+constexpr double kBarHeight = 16;
+constexpr double kNotePitch = 18;
 } // namespace layout
 
-constexpr const char *berth_colour = "#4878cf";
-constexpr const char *peer_colour = "#d65f5f";
+constexpr const char *kBerthColour = "#4878cf";
+constexpr const char *kPeerColour = "#d65f5f";
 
 std::string escape_xml(const std::string &text) {
   std::string out;
@@ -374,21 +375,21 @@ double axis_end(const std::vector<Bar> &bars) {
 
 double x_of(double value, double scale_end) {
   const double fraction = std::clamp(value / scale_end, 0.0, 1.0);
-  return layout::plot_left + (std::isnan(fraction) ? 0 : fraction) * layout::plot_width;
+  return layout::kPlotLeft + (std::isnan(fraction) ? 0 : fraction) * layout::kPlotWidth;
 }
 
 std::string bar_elements(const Bar &bar, double top, double scale_end, const std::string &unit) {
-  const double middle = top + layout::bar_height / 2;
+  const double middle = top + layout::kBarHeight / 2;
   const double end = x_of(bar.summary.median, scale_end);
   const double low = x_of(bar.summary.min, scale_end);
   const double high = x_of(bar.summary.max, scale_end);
-  const double cap = layout::bar_height / 4;
+  const double cap = layout::kBarHeight / 4;
   std::string out =
-      text_element(layout::label_right, middle + 4, bar.subject->name, " text-anchor=\"end\"");
-  out += "<rect x=\"" + coordinate(layout::plot_left) + "\" y=\"" + coordinate(top) +
-         "\" width=\"" + coordinate(end - layout::plot_left) + "\" height=\"" +
-         coordinate(layout::bar_height) + "\" fill=\"" +
-         (bar.subject->peer ? peer_colour : berth_colour) + "\"/>\n";
+      text_element(layout::kLabelRight, middle + 4, bar.subject->name, " text-anchor=\"end\"");
+  out += "<rect x=\"" + coordinate(layout::kPlotLeft) + "\" y=\"" + coordinate(top) +
+         "\" width=\"" + coordinate(end - layout::kPlotLeft) + "\" height=\"" +
+         coordinate(layout::kBarHeight) + "\" fill=\"" +
+         (bar.subject->peer ? kPeerColour : kBerthColour) + "\"/>\n";
   out += line_element(low, middle, high, middle, "#333333");
   out += line_element(low, middle - cap, low, middle + cap, "#333333");
   out += line_element(high, middle - cap, high, middle + cap, "#333333");
@@ -398,22 +399,22 @@ std::string bar_elements(const Bar &bar, double top, double scale_end, const std
 }
 
 std::string axis_elements(double top, double bottom, double scale_end, const std::string &unit) {
-  const double right = layout::plot_left + layout::plot_width;
-  std::string out = line_element(layout::plot_left, top, layout::plot_left, bottom, "#999999");
-  out += line_element(layout::plot_left, bottom, right, bottom, "#999999");
-  out += text_element(layout::plot_left, bottom + 14, "0", " text-anchor=\"middle\"");
+  const double right = layout::kPlotLeft + layout::kPlotWidth;
+  std::string out = line_element(layout::kPlotLeft, top, layout::kPlotLeft, bottom, "#999999");
+  out += line_element(layout::kPlotLeft, bottom, right, bottom, "#999999");
+  out += text_element(layout::kPlotLeft, bottom + 14, "0", R"( text-anchor="middle")");
   out += text_element(right, bottom + 14, format_number(scale_end) + " " + unit,
-                      " text-anchor=\"middle\"");
+                      R"( text-anchor="middle")");
   return out;
 }
 
 std::string legend_elements(double y) {
   const auto key = [&](double x, const char *colour, const char *label) {
-    return "<circle cx=\"" + coordinate(x) + "\" cy=\"" + coordinate(y - 4) + "\" r=\"5\" fill=\"" +
+    return "<circle cx=\"" + coordinate(x) + "\" cy=\"" + coordinate(y - 4) + R"(" r="5" fill=")" +
            colour + "\"/>\n" + text_element(x + 9, y, label);
   };
-  return key(layout::plot_left, berth_colour, "berth") +
-         key(layout::plot_left + 80, peer_colour, "peers");
+  return key(layout::kPlotLeft, kBerthColour, "berth") +
+         key(layout::kPlotLeft + 80, kPeerColour, "peers");
 }
 
 } // namespace
@@ -429,34 +430,34 @@ std::string to_svg(const Report &report, const Workload &workload) {
 
   const double scale_end = axis_end(bars);
   std::string body;
-  double y = layout::first_row;
+  double y = layout::kFirstRow;
   for (const auto &bar : bars) {
     body += bar_elements(bar, y, scale_end, workload.unit);
-    y += layout::bar_pitch;
+    y += layout::kBarPitch;
   }
   if (!bars.empty()) {
-    body += axis_elements(layout::first_row - 6, y - 4, scale_end, workload.unit);
+    body += axis_elements(layout::kFirstRow - 6, y - 4, scale_end, workload.unit);
     y += 24;
   }
   for (const auto &note : notes) {
-    body += text_element(layout::plot_left, y, note, " fill=\"#666666\"");
-    y += layout::note_pitch;
+    body += text_element(layout::kPlotLeft, y, note, " fill=\"#666666\"");
+    y += layout::kNotePitch;
   }
   if (any_peer) {
     body += legend_elements(y + 4);
-    y += layout::note_pitch + 4;
+    y += layout::kNotePitch + 4;
   }
 
   const std::string title =
       workload_label(workload) + ", " + better_name(workload.better) + " is better";
   const std::string height = coordinate(y + 8);
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" +
-         coordinate(layout::width) + "\" height=\"" + height + "\" viewBox=\"0 0 " +
-         coordinate(layout::width) + " " + height +
+  return R"(<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=")" +
+         coordinate(layout::kWidth) + "\" height=\"" + height + "\" viewBox=\"0 0 " +
+         coordinate(layout::kWidth) + " " + height +
          "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>" + escape_xml(title) +
          "</title>\n" +
-         text_element(layout::width / 2, 24, title,
-                      " text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\"") +
+         text_element(layout::kWidth / 2, 24, title,
+                      R"( text-anchor="middle" font-size="15" font-weight="bold")") +
          body + "</svg>\n";
 }
 

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -119,6 +119,7 @@ sdk::Result<Child> spawn_in_netns(const std::string &program, std::vector<std::s
     return sdk::errno_error("open", "/dev/null");
   }
   std::vector<char *> argv;
+  argv.reserve(args.size() + 1);
   for (auto &arg : args) {
     argv.push_back(arg.data());
   }

@@ -446,7 +446,7 @@ void measure_driver(SuiteRun &run, const BenchSubject &subject, ImageSource &sou
 void measure_host(SuiteRun &run) {
   Subject host;
   host.name = kHostSubject;
-  host.options = {{"path", run.scratch.string()}};
+  host.options = {{"path", run.request.scratch_parent.string()}};
   run.report.subjects.push_back(host);
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
     auto io = sequential_io(run.scratch / "host-sequential.bin", run.request.size_mib << 20U);

@@ -24,8 +24,8 @@ namespace {
 using sdk::Errc;
 using sdk::UniqueFd;
 
-constexpr std::size_t kSendBuffer = 128 * 1024;
-constexpr std::size_t kReceiveBuffer = 256 * 1024;
+constexpr std::size_t kSendBuffer = std::size_t{128} * 1024;
+constexpr std::size_t kReceiveBuffer = std::size_t{256} * 1024;
 
 // A non-blocking connect, polled in short slices so that Cancelled is heard.
 sdk::Result<void> connect_within(int fd, const sockaddr_in &target, const std::string &where,

@@ -117,6 +117,10 @@ private:
   [[nodiscard]] sdk::Result<std::vector<bench::BenchSubject>>
   bench_subjects(const bench::BenchRequest &request, bench::Report &report) const;
   [[nodiscard]] sdk::Result<bench::BenchSubject> runtime_subject(const std::string &name) const;
+  [[nodiscard]] sdk::Result<bench::BenchSubject> driver_subject(PluginKind kind,
+                                                                const std::string &name) const;
+  [[nodiscard]] std::vector<std::string> default_bench_names(PluginKind kind) const;
+  [[nodiscard]] bench::Subject shown_subject(const bench::BenchSubject &subject) const;
   [[nodiscard]] sdk::Result<const PluginEntry *> network_plugin(const std::string &plugin) const;
   [[nodiscard]] sdk::Result<nlohmann::json> network_options(const std::string &plugin,
                                                             const nlohmann::json &options) const;

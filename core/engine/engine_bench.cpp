@@ -101,63 +101,73 @@ sdk::Result<bench::BenchSubject> Engine::runtime_subject(const std::string &name
                          "--backends");
 }
 
+sdk::Result<bench::BenchSubject> Engine::driver_subject(PluginKind kind,
+                                                        const std::string &name) const {
+  const auto known = registry_.plugin_names(kind);
+  if (std::find(known.begin(), known.end(), name) == known.end()) {
+    return sdk::make_error(sdk::Errc::not_found,
+                           "no " + std::string(kind_name(kind)) + " plugin named '" + name +
+                               "' (have: " + join(known, ", ") + ")" + did_you_mean(name, known),
+                           "--drivers");
+  }
+  // The options the stack gives the driver, where it names it.
+  bench::BenchSubject subject{name, name, nlohmann::json::object()};
+  if (kind == PluginKind::storage && stack_.storage && stack_.storage->plugin == name) {
+    subject.options = stack_.storage->options;
+  }
+  if (kind == PluginKind::network && stack_.network) {
+    for (const auto &entry : stack_.network->networks) {
+      if (entry.driver.plugin == name) {
+        subject.options = entry.driver.options;
+        break;
+      }
+    }
+  }
+  return subject;
+}
+
+std::vector<std::string> Engine::default_bench_names(PluginKind kind) const {
+  if (kind != PluginKind::runtime || !stack_.runtime) {
+    return registry_.plugin_names(kind);
+  }
+  std::vector<std::string> names;
+  for (const auto &[backend, choice] : stack_.runtime->backends) {
+    names.push_back(backend);
+  }
+  return names;
+}
+
+// The subject as the report shows it: version, options with defaults, and
+// "skipped" for a plugin that cannot run here.
+bench::Subject Engine::shown_subject(const bench::BenchSubject &subject) const {
+  const auto *entry = registry_.find(subject.plugin);
+  bench::Subject shown;
+  shown.name = subject.name;
+  shown.plugin = subject.plugin;
+  shown.version = entry->info ? entry->info->version : "";
+  shown.options =
+      entry->info ? with_defaults(entry->info->options, subject.options) : subject.options;
+  if (entry->status != PluginStatus::loaded) {
+    shown.status = "skipped";
+    shown.reason = entry->reason;
+  }
+  return shown;
+}
+
 sdk::Result<std::vector<bench::BenchSubject>>
 Engine::bench_subjects(const bench::BenchRequest &request, bench::Report &report) const {
   const auto kind = *suite_kind(request.suite);
-  auto names = request.subjects;
-  if (names.empty()) {
-    if (kind == PluginKind::runtime && stack_.runtime) {
-      for (const auto &[backend, choice] : stack_.runtime->backends) {
-        names.push_back(backend);
-      }
-    } else {
-      names = registry_.plugin_names(kind);
-    }
-  }
-  const auto flag = kind == PluginKind::runtime ? "--backends" : "--drivers";
+  const auto names = request.subjects.empty() ? default_bench_names(kind) : request.subjects;
   std::vector<bench::BenchSubject> subjects;
   for (const auto &name : names) {
-    bench::BenchSubject subject{name, name, nlohmann::json::object()};
-    if (kind == PluginKind::runtime) {
-      auto found = runtime_subject(name);
-      if (!found.ok()) {
-        return std::move(found).error();
-      }
-      subject = std::move(found).value();
-    } else {
-      const auto known = registry_.plugin_names(kind);
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        return sdk::make_error(sdk::Errc::not_found,
-                               "no " + std::string(kind_name(kind)) + " plugin named '" + name +
-                                   "' (have: " + join(known, ", ") + ")" +
-                                   did_you_mean(name, known),
-                               flag);
-      }
-      if (kind == PluginKind::storage && stack_.storage && stack_.storage->plugin == name) {
-        subject.options = stack_.storage->options;
-      }
-      for (const auto &entry :
-           stack_.network ? stack_.network->networks : std::vector<NetworkEntry>{}) {
-        if (kind == PluginKind::network && entry.driver.plugin == name) {
-          subject.options = entry.driver.options;
-          break;
-        }
-      }
+    auto subject = kind == PluginKind::runtime ? runtime_subject(name) : driver_subject(kind, name);
+    if (!subject.ok()) {
+      return std::move(subject).error();
     }
-    const auto *entry = registry_.find(subject.plugin);
-    bench::Subject shown;
-    shown.name = subject.name;
-    shown.plugin = subject.plugin;
-    shown.version = entry->info ? entry->info->version : "";
-    shown.options =
-        entry->info ? with_defaults(entry->info->options, subject.options) : subject.options;
-    if (entry->status != PluginStatus::loaded) {
-      shown.status = "skipped";
-      shown.reason = entry->reason;
-    } else {
-      subjects.push_back(subject);
+    report.subjects.push_back(shown_subject(*subject));
+    if (report.subjects.back().status == "ok") {
+      subjects.push_back(std::move(subject).value());
     }
-    report.subjects.push_back(shown);
   }
   return subjects;
 }
