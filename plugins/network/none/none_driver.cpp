@@ -6,32 +6,6 @@
 
 namespace berth::network {
 
-sdk::Result<sdk::Network> NoneDriver::create_network(const sdk::Network &network) noexcept {
-  try {
-    return network;
-  } catch (const std::exception &e) { // copying may throw bad_alloc
-    return sdk::make_error(sdk::Errc::internal, e.what(), network.name);
-  }
-}
-
-sdk::Result<void> NoneDriver::delete_network(const sdk::Network & /*network*/) noexcept {
-  return {};
-}
-
-sdk::Result<sdk::Endpoint> NoneDriver::create_endpoint(const sdk::Network &network,
-                                                       const sdk::Endpoint &endpoint) noexcept {
-  try {
-    return endpoint;
-  } catch (const std::exception &e) {
-    return sdk::make_error(sdk::Errc::internal, e.what(), network.name);
-  }
-}
-
-sdk::Result<void> NoneDriver::delete_endpoint(const sdk::Network & /*network*/,
-                                              const sdk::Endpoint & /*endpoint*/) noexcept {
-  return {};
-}
-
 sdk::Result<sdk::AttachResult> NoneDriver::attach(const sdk::Network &network,
                                                   const sdk::AttachRequest &request) noexcept {
   try {
@@ -55,19 +29,8 @@ sdk::Result<sdk::AttachResult> NoneDriver::attach(const sdk::Network &network,
   }
 }
 
-sdk::Result<void> NoneDriver::detach(const sdk::Network & /*network*/,
-                                     const sdk::AttachRequest & /*request*/,
-                                     const sdk::AttachResult & /*attached*/) noexcept {
-  return {}; // loopback goes away with the namespace
-}
-
 sdk::NetworkCapabilities NoneDriver::capabilities() const noexcept {
   return {.needs_netns = true, .supports_ports = false, .provides_address = false};
-}
-
-sdk::Result<void> NoneDriver::gc(const sdk::Network & /*network*/,
-                                 const std::vector<std::string> & /*live_endpoints*/) noexcept {
-  return {};
 }
 
 } // namespace berth::network
