@@ -13,6 +13,7 @@
 // The whole process runs in a private network and mount namespace made at
 // start: berth's bridges, podman's CNI bridge and both engines' NAT rules land
 // there and go away with the process. The host's namespace is never touched.
+#include "bench/traffic.hpp"
 #include "engine/engine.hpp"
 #include "support/host_tools.hpp"
 #include "util/fd.hpp"
@@ -20,11 +21,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -39,11 +37,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -55,12 +51,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kRounds = 15;
 constexpr int kEndpointIterations = 300;
-constexpr int kRoundTrips = 20000;
 // The round trips of each path come in blocks that alternate between the
 // paths, so that a drift in machine load hits both alike.
 constexpr int kRoundTripBlocks = 4;
-constexpr int kWarmUpTrips = 500;
-constexpr int kSocketTimeoutSeconds = 5;
+constexpr double kRoundTripBlockSeconds = 0.5;
 
 struct Sample {
   double wall_ms = 0;
@@ -618,120 +612,14 @@ BENCHMARK(BM_NetworkEndpointAttachDetach)
 
 // --- TCP request/response -----------------------------------------------------------------
 
-// Moves the calling thread into the network namespace of file ("": stays).
-bool enter_netns(const std::string &file) {
-  if (file.empty()) {
-    return true;
+// berth bench's traffic generator: one-byte round trips over one connection.
+std::vector<double> round_trips(const berth::bench::TrafficPath &path, std::string *error) {
+  auto trips = berth::bench::tcp_round_trips(path, kRoundTripBlockSeconds, [] { return false; });
+  if (!trips.ok()) {
+    *error = trips.error().describe();
+    return {};
   }
-  UniqueFd ns(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  return ns.valid() && ::setns(ns.get(), CLONE_NEWNET) == 0;
-}
-
-// A TCP socket that sends each byte at once and gives up on a silent peer
-// instead of hanging the benchmark.
-UniqueFd tcp_socket() {
-  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const int one = 1;
-  const timeval timeout{kSocketTimeoutSeconds, 0};
-  ::setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  ::setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  return sock;
-}
-
-std::string errno_text(const std::string &what) {
-  return what + ": " + std::strerror(errno);
-}
-
-// Echoes every byte of one connection until the peer closes. Hands back the
-// port it listens on, or 0 and the reason.
-void serve(const std::string &netns, std::promise<std::pair<int, std::string>> &ready) {
-  if (!enter_netns(netns)) {
-    ready.set_value({0, errno_text("setns " + netns)});
-    return;
-  }
-  UniqueFd listener = tcp_socket();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t length = sizeof address;
-  auto *generic = reinterpret_cast<sockaddr *>(&address);
-  if (::bind(listener.get(), generic, length) != 0 || ::listen(listener.get(), 1) != 0 ||
-      ::getsockname(listener.get(), generic, &length) != 0) {
-    ready.set_value({0, errno_text("listen")});
-    return;
-  }
-  ready.set_value({ntohs(address.sin_port), ""});
-  // The listener's timeout bounds accept: a client that never comes.
-  UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  const int one = 1;
-  ::setsockopt(connection.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  char byte = 0;
-  while (::read(connection.get(), &byte, 1) == 1 && ::write(connection.get(), &byte, 1) == 1) {
-  }
-}
-
-struct PingResult {
-  std::vector<double> rtt_us;
-  std::string error;
-};
-
-// Sends one byte and waits for it to come back, trips times after a warm-up.
-PingResult ping(const std::string &netns, const std::string &host, int port, int trips) {
-  PingResult result;
-  if (!enter_netns(netns)) {
-    result.error = errno_text("setns " + netns);
-    return result;
-  }
-  UniqueFd sock = tcp_socket();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-  if (::connect(sock.get(), reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
-    result.error = errno_text("connect to " + host + ":" + std::to_string(port));
-    return result;
-  }
-  result.rtt_us.reserve(trips);
-  char byte = 'x';
-  for (int i = 0; i < kWarmUpTrips + trips; ++i) {
-    const auto start = Clock::now();
-    if (::write(sock.get(), &byte, 1) != 1 || ::read(sock.get(), &byte, 1) != 1) {
-      result.error = errno_text("round trip to " + host);
-      return result;
-    }
-    if (i >= kWarmUpTrips) {
-      result.rtt_us.push_back(
-          std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
-  }
-  return result;
-}
-
-// Where the server and client threads run, and the server's address.
-struct Path {
-  std::string server_netns;
-  std::string client_netns;
-  std::string server_address;
-};
-
-// Each side on a thread of its own: setns changes only the calling thread,
-// and the thread ends right after, so no other code runs in a container's
-// namespace.
-PingResult round_trips(const Path &path, int trips) {
-  std::promise<std::pair<int, std::string>> ready;
-  auto listening = ready.get_future();
-  std::thread server(serve, path.server_netns, std::ref(ready));
-  // Not a structured binding: clang does not let the lambda below capture one.
-  const auto listening_on = listening.get();
-  const int port = listening_on.first;
-  PingResult result{{}, listening_on.second};
-  if (port != 0) {
-    std::thread client([&] { result = ping(path.client_netns, path.server_address, port, trips); });
-    client.join();
-  }
-  server.join();
-  return result;
+  return std::move(trips).value();
 }
 
 // Two containers on a fresh user network, and the loopback of the bench's
@@ -753,18 +641,23 @@ void BM_NetworkTcpRoundTrip(benchmark::State &state) {
   }
   std::map<std::string, std::vector<double>> rtt;
   if (client) {
-    const std::map<std::string, Path> paths = {
-        {"bridge", {server->netns, client->netns, server->address}},
-        {"loopback", {"", "", "127.0.0.1"}},
-    };
+    berth::bench::TrafficPath bridge;
+    bridge.server_netns = server->netns;
+    bridge.client_netns = client->netns;
+    bridge.connect_address = server->address;
+    berth::bench::TrafficPath loopback;
+    loopback.connect_address = "127.0.0.1";
+    const std::map<std::string, berth::bench::TrafficPath> paths = {{"bridge", bridge},
+                                                                    {"loopback", loopback}};
     for (auto _ : state) {
       for (int block = 0; block < kRoundTripBlocks && error.empty(); ++block) {
         for (const auto &[name, path] : paths) {
-          auto result = round_trips(path, kRoundTrips / kRoundTripBlocks);
-          if (!result.error.empty()) {
-            error.append(name).append(": ").append(result.error);
+          std::string failed;
+          const auto trips = round_trips(path, &failed);
+          if (!failed.empty()) {
+            error.append(name).append(": ").append(failed);
           }
-          rtt[name].insert(rtt[name].end(), result.rtt_us.begin(), result.rtt_us.end());
+          rtt[name].insert(rtt[name].end(), trips.begin(), trips.end());
         }
       }
     }
