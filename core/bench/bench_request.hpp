@@ -3,6 +3,7 @@
 
 #include "bench/bench_report.hpp"
 #include "image/image_service.hpp"
+#include "network/network_service.hpp"
 #include "plugin/registry.hpp"
 
 #include <cstdint>
@@ -43,6 +44,8 @@ struct SuiteRun {
   std::filesystem::path scratch;       // this run's own directory, removed afterwards
   std::filesystem::path image_archive; // storage: the OCI archive of the image to use
   Progress progress;                   // may be empty
+  // network: the engine's drivers and option checks, state under root.
+  std::function<NetworkEnvironment(const std::filesystem::path &root)> network_environment;
   Report &report;
 };
 

@@ -3,11 +3,9 @@
 #include "bench/bench_support.hpp"
 #include "bench/traffic.hpp"
 #include "network/network_service.hpp"
-#include "plugin/host_services.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
-#include <map>
 
 namespace berth::bench {
 namespace {
@@ -36,31 +34,9 @@ const std::vector<Workload> &network_workloads() {
 
 std::unique_ptr<NetworkService> open_service(const SuiteRun &run, const BenchSubject &subject,
                                              const fs::path &root) {
-  NetworkEnvironment environment;
-  environment.root = root;
+  auto environment = run.network_environment(root);
   environment.default_network = kNetwork;
   environment.predefined.push_back({kNetwork, subject.plugin, subject.options, "", "", false});
-  const auto *registry = &run.registry;
-  auto made = std::make_shared<std::map<std::string, NetworkDriverHandle>>();
-  environment.driver = [registry, made,
-                        root](const std::string &plugin,
-                              const std::string &) -> sdk::Result<NetworkDriverHandle> {
-    if (auto cached = made->find(plugin); cached != made->end()) {
-      return cached->second;
-    }
-    auto host = std::make_shared<CoreHostServices>(plugin, root);
-    auto driver = registry->create<sdk::NetworkDriver>(plugin, nlohmann::json::object(), host);
-    if (!driver.ok()) {
-      return std::move(driver).error();
-    }
-    NetworkDriverHandle handle{std::move(driver).value(), registry->find(plugin)->file.string()};
-    made->emplace(plugin, handle);
-    return handle;
-  };
-  // The subject's options were validated when the bench chose it.
-  environment.validate_options = [](const std::string &, const nlohmann::json &options) {
-    return sdk::Result<nlohmann::json>(options);
-  };
   fs::create_directories(root);
   return std::make_unique<NetworkService>(std::move(environment));
 }

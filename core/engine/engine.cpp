@@ -310,23 +310,35 @@ sdk::Result<NetworkService *> Engine::networks() {
   if (auto configured = require_section(PluginKind::network); !configured.ok()) {
     return std::move(configured).error();
   }
-  NetworkEnvironment environment;
-  environment.root = stack_.root;
+  auto environment = network_environment(stack_.root);
   environment.default_network = stack_.network->default_network;
   for (const auto &entry : stack_.network->networks) {
     environment.predefined.push_back({entry.name, entry.driver.plugin, entry.driver.options,
                                       entry.subnet, entry.gateway, entry.internal});
   }
+  try {
+    std::filesystem::create_directories(stack_.root);
+    networks_ = std::make_unique<NetworkService>(std::move(environment));
+  } catch (const std::exception &e) {
+    return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
+  }
+  return networks_.get();
+}
+
+NetworkEnvironment Engine::network_environment(const std::filesystem::path &root) const {
+  NetworkEnvironment environment;
+  environment.root = root;
   auto drivers = std::make_shared<std::map<std::string, NetworkDriverHandle>>();
-  environment.driver = [this, drivers](const std::string &plugin,
-                                       const std::string &) -> sdk::Result<NetworkDriverHandle> {
+  environment.driver = [this, drivers,
+                        root](const std::string &plugin,
+                              const std::string &) -> sdk::Result<NetworkDriverHandle> {
     if (auto cached = drivers->find(plugin); cached != drivers->end()) {
       return cached->second;
     }
     if (auto usable = network_plugin(plugin); !usable.ok()) {
       return std::move(usable).error();
     }
-    auto host = std::make_shared<CoreHostServices>(plugin, stack_.root);
+    auto host = std::make_shared<CoreHostServices>(plugin, root);
     auto driver = registry_.create<sdk::NetworkDriver>(plugin, nlohmann::json::object(), host);
     if (!driver.ok()) {
       auto error = std::move(driver).error();
@@ -340,13 +352,7 @@ sdk::Result<NetworkService *> Engine::networks() {
   environment.validate_options = [this](const std::string &plugin, const nlohmann::json &options) {
     return network_options(plugin, options);
   };
-  try {
-    std::filesystem::create_directories(stack_.root);
-    networks_ = std::make_unique<NetworkService>(std::move(environment));
-  } catch (const std::exception &e) {
-    return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
-  }
-  return networks_.get();
+  return environment;
 }
 
 sdk::Result<const PluginEntry *> Engine::network_plugin(const std::string &plugin) const {
@@ -374,13 +380,19 @@ sdk::Result<nlohmann::json> Engine::network_options(const std::string &plugin,
   }
   const auto &schema = (*entry)->info->options;
   for (const auto &item : options.items()) {
-    const std::string key = item.key();
+    const std::string &key = item.key();
     auto spec = std::find_if(schema.begin(), schema.end(),
                              [&](const OptionSpec &option) { return option.name == key; });
     if (spec == schema.end()) {
       const auto names = option_names(schema);
-      std::string message = "driver " + plugin + " has no option '" + key;
-      message += "' (it takes: " + list_or_none(names) + ")" + did_you_mean(key, names);
+      std::string message = "driver ";
+      message.append(plugin)
+          .append(" has no option '")
+          .append(key)
+          .append("' (it takes: ")
+          .append(list_or_none(names))
+          .append(")")
+          .append(did_you_mean(key, names));
       return sdk::make_error(sdk::Errc::invalid_argument, message, "-o " + key);
     }
     if (auto problem = check_option_value(*spec, item.value())) {

@@ -121,6 +121,9 @@ private:
                                                                 const std::string &name) const;
   [[nodiscard]] std::vector<std::string> default_bench_names(PluginKind kind) const;
   [[nodiscard]] bench::Subject shown_subject(const bench::BenchSubject &subject) const;
+  // Drivers made on first use (their state under root) and options checked
+  // against their schemas; the caller adds the networks.
+  [[nodiscard]] NetworkEnvironment network_environment(const std::filesystem::path &root) const;
   [[nodiscard]] sdk::Result<const PluginEntry *> network_plugin(const std::string &plugin) const;
   [[nodiscard]] sdk::Result<nlohmann::json> network_options(const std::string &plugin,
                                                             const nlohmann::json &options) const;

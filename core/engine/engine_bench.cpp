@@ -205,7 +205,13 @@ sdk::Result<bench::Report> Engine::bench(const bench::BenchRequest &request,
       return error;
     }
   }
-  bench::SuiteRun run{registry_, request, scratch->path(), archive, progress, report};
+  bench::SuiteRun run{registry_,
+                      request,
+                      scratch->path(),
+                      archive,
+                      progress,
+                      [this](const std::filesystem::path &root) { return network_environment(root); },
+                      report};
   if (request.suite == "storage") {
     bench::run_storage_suite(run, *subjects);
   } else if (request.suite == "network") {
