@@ -331,7 +331,7 @@ measurement_json() { # SUBJECT WORKLOAD
 
 # ---- The namespace's private state, and its cleanup -------------------------
 
-made_dirs=() private_dirs=() made_hugetlb_dir=0 hugetlb_mounted=0
+made_dirs=() private_dirs=() hugetlb_lock='' hugetlb_mounted=0
 libpod_parents_before='' crun_cgroup=''
 
 make_private_state() {
@@ -357,12 +357,20 @@ private_dir() {
   mount -t tmpfs tmpfs "$1" && private_dirs+=("$1")
 }
 
+# The mount point is a directory on the host's cgroup tmpfs, shared with
+# anything else binding hugetlb now (berth's own tests do). Removing it would
+# detach every mount on it in every namespace, so each user holds a shared
+# flock on it and only the last (who can lock it exclusively) removes it.
 bind_hugetlb_v1() {
   grep -q ' cgroup .*hugetlb' /proc/self/mounts && return 0
-  if [ ! -d /sys/fs/cgroup/hugetlb ]; then
-    mkdir /sys/fs/cgroup/hugetlb
-    made_hugetlb_dir=1
-  fi
+  while :; do
+    mkdir -p /sys/fs/cgroup/hugetlb
+    exec {hugetlb_lock}</sys/fs/cgroup/hugetlb
+    flock -s "$hugetlb_lock"
+    # Removed by its last user between our mkdir and our lock: again.
+    [ "$(stat -L -c %h "/proc/self/fd/$hugetlb_lock")" -gt 0 ] && break
+    exec {hugetlb_lock}<&-
+  done
   mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
   hugetlb_mounted=1
 }
@@ -432,16 +440,25 @@ remove_cgroups() {
 }
 
 # The kernel gives hugetlb back to cgroup v2 only once the v1 hierarchy has
-# no cgroups left; removed cgroups are freed asynchronously.
+# no cgroups left at its last umount; removed cgroups are freed
+# asynchronously.
 release_hugetlb() {
+  [ -n "$hugetlb_lock" ] || return 0
+  local last=0
+  flock -xn "$hugetlb_lock" && last=1
   if [ "$hugetlb_mounted" = 1 ]; then
-    for _ in $(seq 100); do
-      [ "$(awk '$1 == "hugetlb" {print $3}' /proc/cgroups)" -le 1 ] && break
-      sleep 0.05
-    done
+    if [ "$last" = 1 ]; then
+      for _ in $(seq 100); do
+        [ "$(awk '$1 == "hugetlb" {print $3}' /proc/cgroups)" -le 1 ] && break
+        sleep 0.05
+      done
+    fi
     umount /sys/fs/cgroup/hugetlb
+    hugetlb_mounted=0
   fi
-  if [ "$made_hugetlb_dir" = 1 ]; then rmdir /sys/fs/cgroup/hugetlb; fi
+  if [ "$last" = 1 ]; then rmdir /sys/fs/cgroup/hugetlb; fi
+  exec {hugetlb_lock}<&-
+  hugetlb_lock=''
 }
 
 # ---- The image: busybox, one layer ----------------------------------------

@@ -2,58 +2,28 @@
 // with the same exit codes as the native backend.
 #include "container_fixture.hpp"
 #include "support/host_tools.hpp"
+#include "support/hugetlb_binding.hpp"
 
 #include <gtest/gtest.h>
 
-#include <sys/mount.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <fstream>
-#include <limits>
-#include <thread>
+#include <optional>
+#include <string>
 
 namespace berth::testing {
 namespace {
-
-using namespace std::chrono_literals;
 
 class ContainerOciRuntime : public ContainerTest {
 protected:
   void TearDown() override {
     ContainerTest::TearDown();
-    if (mounted_hugetlb_) {
-      // crun removes each container's cgroup but not their parent.
-      ::rmdir("/sys/fs/cgroup/hugetlb/berth");
-      // The kernel gives hugetlb back to v2 only if the hierarchy has no
-      // cgroups left at umount, and rmdir frees a cgroup asynchronously.
-      (void)eventually([this] { return hugetlb_cgroup_count() <= hugetlb_cgroups_before_; }, 5s);
-      ::umount2("/sys/fs/cgroup/hugetlb", MNT_DETACH);
-    }
-    if (made_hugetlb_dir_) {
-      ::rmdir("/sys/fs/cgroup/hugetlb");
-    }
+    // crun removes each container's cgroup but not their parent.
+    ::rmdir("/sys/fs/cgroup/hugetlb/berth");
+    hugetlb_.release();
   }
 
-  // crun 1.8 refuses a hybrid host unless hugetlb is on a v1 hierarchy;
-  // bound here, in this test's private mount namespace only.
-  std::optional<std::string> bind_hugetlb() {
-    if (hugetlb_on_v1()) {
-      return std::nullopt;
-    }
-    if (!std::filesystem::exists("/sys/fs/cgroup/hugetlb")) {
-      if (::mkdir("/sys/fs/cgroup/hugetlb", 0755) != 0) {
-        return std::string("cannot mkdir /sys/fs/cgroup/hugetlb: ") + std::strerror(errno);
-      }
-      made_hugetlb_dir_ = true;
-    }
-    if (::mount("cgroup", "/sys/fs/cgroup/hugetlb", "cgroup", 0, "hugetlb") != 0) {
-      return std::string("cannot mount the hugetlb cgroup hierarchy: ") + std::strerror(errno);
-    }
-    mounted_hugetlb_ = true;
-    hugetlb_cgroups_before_ = hugetlb_cgroup_count();
-    return std::nullopt;
-  }
+  std::optional<std::string> bind_hugetlb() { return hugetlb_.bind(); }
 
   // What the native backend does, through runtime.
   void expect_runs_like_native(const std::string &runtime) {
@@ -87,9 +57,7 @@ protected:
   }
 
 private:
-  bool mounted_hugetlb_ = false;
-  bool made_hugetlb_dir_ = false;
-  int hugetlb_cgroups_before_ = 1; // what others left in the hierarchy
+  HugetlbBinding hugetlb_;
 };
 
 TEST_F(ContainerOciRuntime, RuncRunsLikeTheNativeBackend) {

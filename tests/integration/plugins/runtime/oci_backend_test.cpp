@@ -3,6 +3,7 @@
 // rootfs, in cgroups under /berth-test-<pid>, from a private mount namespace
 // so that no mount reaches the host.
 #include "support/host_tools.hpp"
+#include "support/hugetlb_binding.hpp"
 #include "support/temp_dir.hpp"
 
 #include <berth/sdk/runtime.hpp>
@@ -200,16 +201,7 @@ protected:
 
   static void TearDownTestSuite() {
     remove_cgroup_parents();
-    if (mounted_hugetlb_) {
-      // The kernel frees an unmounted v1 hierarchy (and gives hugetlb back
-      // to v2) only if it has no cgroups left at umount, and rmdir frees a
-      // cgroup asynchronously: unmount too early and it stays bound.
-      wait_until_hugetlb_has_only_its_root();
-      ::umount2("/sys/fs/cgroup/hugetlb", MNT_DETACH);
-    }
-    if (made_hugetlb_dir_) {
-      ::rmdir("/sys/fs/cgroup/hugetlb");
-    }
+    hugetlb_.release();
   }
 
   void SetUp() override {
@@ -221,7 +213,7 @@ protected:
       GTEST_SKIP() << runtime() << " is not installed";
     }
     if (runtime() == std::string("crun")) {
-      if (auto reason = bind_hugetlb()) {
+      if (auto reason = hugetlb_.bind()) {
         GTEST_SKIP() << *reason;
       }
     }
@@ -343,25 +335,6 @@ private:
     return rootfs;
   }
 
-  // crun 1.8.1 refuses a hybrid host unless hugetlb is on a v1 hierarchy;
-  // bound here, in the private mount namespace only.
-  static std::optional<std::string> bind_hugetlb() {
-    if (hugetlb_on_v1()) {
-      return std::nullopt;
-    }
-    if (!fs::exists("/sys/fs/cgroup/hugetlb")) {
-      if (::mkdir("/sys/fs/cgroup/hugetlb", 0755) != 0) {
-        return std::string("cannot mkdir /sys/fs/cgroup/hugetlb: ") + std::strerror(errno);
-      }
-      made_hugetlb_dir_ = true;
-    }
-    if (::mount("cgroup", "/sys/fs/cgroup/hugetlb", "cgroup", 0, "hugetlb") != 0) {
-      return std::string("cannot mount the hugetlb cgroup hierarchy: ") + std::strerror(errno);
-    }
-    mounted_hugetlb_ = true;
-    return std::nullopt;
-  }
-
   void skip_if_hybrid_refused() {
     const auto id = new_id();
     auto probe = create(id, {"true"});
@@ -388,12 +361,6 @@ private:
     }
   }
 
-  static void wait_until_hugetlb_has_only_its_root() {
-    for (int tries = 0; tries < 250 && hugetlb_cgroup_count() > 1; ++tries) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
   // The runtimes remove each container's cgroup but not the parent.
   static void remove_cgroup_parents() {
     std::error_code ec;
@@ -411,8 +378,9 @@ private:
   }
 
   static inline std::string suite_skip_;
-  static inline bool mounted_hugetlb_ = false;
-  static inline bool made_hugetlb_dir_ = false;
+  // crun 1.8.1 refuses a hybrid host unless hugetlb is on a v1 hierarchy;
+  // bound in the suite's private mount namespace only.
+  static inline HugetlbBinding hugetlb_;
 
   sdk::testing::TestHost host_;
   BackendPtr backend_{nullptr, nullptr};
