@@ -16,6 +16,8 @@
 #include "bench/traffic.hpp"
 #include "engine/engine.hpp"
 #include "support/host_tools.hpp"
+#include "support/scratch_engine.hpp"
+#include "support/stats.hpp"
 #include "util/fd.hpp"
 #include "util/text.hpp"
 
@@ -47,6 +49,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using berth::UniqueFd;
+using berth::benchmarks::differences;
+using berth::benchmarks::median;
+using berth::benchmarks::percentile;
+using berth::benchmarks::Sample;
+using berth::benchmarks::ScratchEngine;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kRounds = 15;
@@ -56,63 +63,14 @@ constexpr int kEndpointIterations = 300;
 constexpr int kRoundTripBlocks = 4;
 constexpr double kRoundTripBlockSeconds = 0.5;
 
-struct Sample {
-  double wall_ms = 0;
-  double cpu_ms = 0;
-  int status = -1;
-  std::string output;
-  std::string error; // the first line of stderr
-};
-
-// Nearest rank: percentile(values, 0.5) is the median.
-double percentile(std::vector<double> values, double fraction) {
-  if (values.empty()) {
-    return 0;
-  }
-  std::sort(values.begin(), values.end());
-  const auto rank =
-      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size())));
-  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
-}
-
-double median(std::vector<double> values) {
-  return percentile(std::move(values), 0.5);
-}
-
-std::vector<double> differences(const std::vector<double> &a, const std::vector<double> &b) {
-  std::vector<double> out;
-  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    out.push_back(a[i] - b[i]);
-  }
-  return out;
-}
-
-std::string read_text(const fs::path &file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string first_line(const std::string &text) {
   return text.substr(0, text.find('\n'));
-}
-
-std::uint64_t read_number(const fs::path &file) {
-  std::ifstream in(file);
-  std::uint64_t value = 0;
-  in >> value;
-  return value;
 }
 
 double process_cpu_ms() {
   timespec now{};
   ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
-}
-
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 // A new network namespace has its loopback down.
@@ -125,28 +83,6 @@ bool loopback_up() {
   }
   request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
   return ::ioctl(sock.get(), SIOCSIFFLAGS, &request) == 0;
-}
-
-// Mount points under dir in this mount namespace, deepest first.
-std::vector<std::string> mounts_under(const fs::path &dir) {
-  std::ifstream info("/proc/self/mountinfo");
-  std::vector<std::string> found;
-  std::string line;
-  const auto prefix = dir.string() + "/";
-  while (std::getline(info, line)) {
-    std::istringstream fields(line);
-    std::string id;
-    std::string parent;
-    std::string device;
-    std::string root;
-    std::string point;
-    fields >> id >> parent >> device >> root >> point;
-    if (point.rfind(prefix, 0) == 0) {
-      found.push_back(point);
-    }
-  }
-  std::sort(found.begin(), found.end(), std::greater<>());
-  return found;
 }
 
 // A tmpfs over a host directory, visible only in this mount namespace:
@@ -188,7 +124,8 @@ struct Peer {
   std::string address;
 };
 
-// A scratch engine root, image and podman store, in the private namespaces.
+// The scratch engine, in the private namespaces, and the containers and
+// networks a benchmark made.
 class Bench {
 public:
   Bench() {
@@ -197,28 +134,17 @@ public:
       error_ = std::string("private namespaces: ") + std::strerror(errno);
       return;
     }
-    std::string pattern = "/var/tmp/berth-network-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      error_ = "mkdtemp failed";
-      return;
-    }
-    dir_ = pattern;
-    cgroup_ = fs::path("/sys/fs/cgroup/cpuacct") / ("berth-netbench-" + std::to_string(::getpid()));
-    std::error_code ec;
-    if (fs::create_directories(cgroup_, ec); ec) {
-      error_ = "cannot make " + cgroup_.string() + ": " + ec.message();
-      return;
-    }
-    ok_ = make_rootfs() && import_image();
     if (berth::testing::installed("podman")) {
       cni_ = std::make_unique<PrivateDir>("/var/lib/cni");
       netns_ = std::make_unique<PrivateDir>("/run/netns");
-      podman_parents_before_ = podman_parents();
-      podman_ = ok_ && cni_->ok() && netns_->ok() && load_podman();
     }
+    engine_ = std::make_unique<ScratchEngine>("network");
+    ok_ = engine_->ok() && engine_->make_image(engine_->dir() / "rootfs", {"true", "sh", "sleep"});
+    error_ = engine_->error();
+    podman_ = ok_ && cni_ && cni_->ok() && netns_->ok() && engine_->load_podman();
   }
   ~Bench() {
-    if (dir_.empty()) {
+    if (!engine_) {
       return; // nothing was made, perhaps not even the private namespaces
     }
     for (const auto &id : containers_) {
@@ -227,20 +153,7 @@ public:
     for (const auto &name : networks_) {
       run(berth({"network", "rm", name}));
     }
-    run(berth({"container", "prune"}));
-    if (podman_) {
-      run(podman({"rm", "-af", "-t", "0"}));
-      run(podman({"rmi", "-af"}));
-      remove_podman_parents();
-    }
-    for (int tries = 0; tries < 100 && ::rmdir(cgroup_.c_str()) != 0 && errno == EBUSY; ++tries) {
-      ::usleep(10000);
-    }
-    for (const auto &point : mounts_under(dir_)) {
-      ::umount2(point.c_str(), MNT_DETACH);
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset(); // before the private directories podman needs
   }
   Bench(const Bench &) = delete;
   Bench &operator=(const Bench &) = delete;
@@ -250,48 +163,15 @@ public:
   [[nodiscard]] bool ok() const { return ok_; }
   [[nodiscard]] const std::string &error() const { return error_; }
   [[nodiscard]] bool podman_available() const { return podman_; }
-  [[nodiscard]] fs::path root() const { return dir_ / "root"; }
-  [[nodiscard]] const fs::path &dir() const { return dir_; }
+  [[nodiscard]] fs::path root() const { return engine_->root(); }
+  [[nodiscard]] const fs::path &dir() const { return engine_->dir(); }
 
-  // Runs args in the bench's cpuacct cgroup; waits for it. Wall and CPU time
-  // cover the command and everything it started, not reading its output.
-  Sample run(const std::vector<std::string> &args) {
-    const auto out = (dir_ / "stdout").string();
-    const auto err = (dir_ / "stderr").string();
-    const auto procs = (cgroup_ / "cgroup.procs").string();
-    std::vector<char *> argv;
-    argv.reserve(args.size() + 1);
-    for (const auto &arg : args) {
-      argv.push_back(const_cast<char *>(arg.c_str()));
-    }
-    argv.push_back(nullptr);
-    const auto cpu_before = read_number(cgroup_ / "cpuacct.usage");
-    const auto start = Clock::now();
-    const int pid = ::fork();
-    if (pid == 0) {
-      exec_child(argv, procs, out, err);
-    }
-    Sample sample;
-    ::waitpid(pid, &sample.status, 0);
-    sample.wall_ms = ms_since(start);
-    sample.cpu_ms = static_cast<double>(read_number(cgroup_ / "cpuacct.usage") - cpu_before) / 1e6;
-    sample.output = read_text(out);
-    sample.error = first_line(read_text(err));
-    return sample;
+  Sample run(const std::vector<std::string> &args) { return engine_->run(args); }
+  [[nodiscard]] std::vector<std::string> berth(std::vector<std::string> args) const {
+    return engine_->berth(std::move(args));
   }
-
-  std::vector<std::string> berth(std::vector<std::string> args) const {
-    args.insert(args.begin(), {BERTH_EXECUTABLE, "--root", root().string()});
-    return args;
-  }
-  // Same flags as the runtime benchmark's podman, so the figures line up.
-  std::vector<std::string> podman(std::vector<std::string> args) const {
-    const bool crun = berth::testing::hugetlb_on_v1() && berth::testing::installed("crun");
-    args.insert(args.begin(), {"podman", "--root", (dir_ / "podman").string(), "--runroot",
-                               (dir_ / "podman-run").string(), "--cgroup-manager=cgroupfs",
-                               "--events-backend=file", "--storage-driver=overlay",
-                               crun ? "--runtime=crun" : "--runtime=runc"});
-    return args;
+  [[nodiscard]] std::vector<std::string> podman(std::vector<std::string> args) const {
+    return engine_->podman(std::move(args));
   }
 
   // A user-defined network, removed with the bench.
@@ -343,81 +223,12 @@ public:
   }
 
 private:
-  [[noreturn]] static void exec_child(const std::vector<char *> &argv, const std::string &procs,
-                                      const std::string &out, const std::string &err) {
-    // "0" is the writer itself; nothing after fork allocates.
-    const int cgroup = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-    if (cgroup < 0 || ::write(cgroup, "0", 1) != 1) {
-      ::_exit(126);
-    }
-    ::dup2(::open("/dev/null", O_RDONLY), 0);
-    ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
-    ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-
-  bool make_rootfs() {
-    const auto root = dir_ / "rootfs";
-    fs::create_directories(root / "bin");
-    fs::create_directories(root / "etc");
-    fs::copy_file("/bin/busybox", root / "bin" / "busybox");
-    for (const char *tool : {"true", "sh", "sleep"}) {
-      fs::create_symlink("busybox", root / "bin" / tool);
-    }
-    std::ofstream(root / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\n";
-    return run({"tar", "-C", root.string(), "-cf", (dir_ / "rootfs.tar").string(), "."}).status ==
-           0;
-  }
-  bool import_image() {
-    auto imported = run(berth({"import", (dir_ / "rootfs.tar").string(), "bench:latest"}));
-    error_ = imported.status == 0 ? "" : "berth import: " + imported.error;
-    return imported.status == 0;
-  }
-  bool load_podman() {
-    const auto archive = (dir_ / "image.tar").string();
-    return run(berth({"save", "-o", archive, "bench:latest"})).status == 0 &&
-           run(podman({"load", "-i", archive})).status == 0;
-  }
-
-  // podman with cgroupfs leaves libpod_parent/conmon in every hierarchy;
-  // those this run made are removed (rmdir: only while empty; conmon
-  // outlives `podman run --rm` by a moment).
-  static std::vector<fs::path> podman_parents() {
-    std::vector<fs::path> found;
-    std::error_code ec;
-    for (const auto &hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      if (fs::exists(hierarchy.path() / "libpod_parent")) {
-        found.push_back(hierarchy.path() / "libpod_parent");
-      }
-    }
-    return found;
-  }
-  void remove_podman_parents() const {
-    for (int tries = 0; tries < 100; ++tries) {
-      bool left = false;
-      for (const auto &parent : podman_parents()) {
-        if (std::find(podman_parents_before_.begin(), podman_parents_before_.end(), parent) ==
-            podman_parents_before_.end()) {
-          ::rmdir((parent / "conmon").c_str());
-          left = ::rmdir(parent.c_str()) != 0 || left;
-        }
-      }
-      if (!left) {
-        return;
-      }
-      ::usleep(20000);
-    }
-  }
-
-  fs::path dir_;
-  fs::path cgroup_;
   std::string error_;
   bool ok_ = false;
   bool podman_ = false;
   std::unique_ptr<PrivateDir> cni_;
   std::unique_ptr<PrivateDir> netns_;
-  std::vector<fs::path> podman_parents_before_;
+  std::unique_ptr<ScratchEngine> engine_;
   std::vector<std::string> containers_;
   std::vector<std::string> networks_;
 };

@@ -12,22 +12,21 @@
 // host: benchmarks/peers/runtime_start.sh binds it in a private mount
 // namespace and runs this; without it the crun rows are left out.
 #include "support/host_tools.hpp"
+#include "support/scratch_engine.hpp"
+#include "support/stats.hpp"
 
 #include <benchmark/benchmark.h>
 
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
-#include <sstream>
+#include <memory>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -38,22 +37,11 @@ namespace fs = std::filesystem;
 constexpr int kRounds = 15;
 constexpr int kSequential = 100;
 
-struct Sample {
-  double wall_ms = 0;
-  double cpu_ms = 0;
-  int status = -1;
-};
-
-std::uint64_t read_number(const fs::path &file) {
-  std::ifstream in(file);
-  std::uint64_t value = 0;
-  in >> value;
-  return value;
-}
-
+using berth::benchmarks::median;
+using berth::benchmarks::ScratchEngine;
 using berth::testing::hugetlb_on_v1;
 
-// A scratch engine root, image, bundle and podman store, in a private mount
+// The scratch engine and a bundle for bare crun, in a private mount
 // namespace of the benchmark's own.
 class Bench {
 public:
@@ -62,113 +50,39 @@ public:
         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
       return;
     }
-    std::string pattern = "/var/tmp/berth-runtime-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      return;
-    }
-    dir_ = pattern;
-    cgroup_ = fs::path("/sys/fs/cgroup/cpuacct") / ("berth-bench-" + std::to_string(::getpid()));
-    fs::create_directories(cgroup_);
-    ok_ = make_rootfs() && import_image() && make_bundle();
-    crun_ = hugetlb_on_v1() && run({"crun", "--version"}).status == 0;
-    podman_parents_before_ = podman_parents();
-    podman_ = ::access("/usr/bin/podman", X_OK) == 0 && load_podman();
+    engine_ = std::make_unique<ScratchEngine>("runtime");
+    ok_ =
+        engine_->ok() && engine_->make_image(bundle() / "rootfs", {"true", "sh"}) && make_bundle();
+    crun_ = hugetlb_on_v1() && engine_->run({"crun", "--version"}).status == 0;
+    podman_ = engine_->load_podman();
   }
-  ~Bench() {
-    run(berth({"container", "prune"}));
-    if (podman_) {
-      run(podman({"rmi", "-af"}));
-      remove_podman_parents();
-    }
-    std::error_code ec;
-    for (int tries = 0; tries < 100 && ::rmdir(cgroup_.c_str()) != 0 && errno == EBUSY; ++tries) {
-      ::usleep(10000);
-    }
-    fs::remove_all(dir_, ec);
-  }
-  Bench(const Bench &) = delete;
-  Bench &operator=(const Bench &) = delete;
-  Bench(Bench &&) = delete;
-  Bench &operator=(Bench &&) = delete;
 
   [[nodiscard]] bool ok() const { return ok_; }
   [[nodiscard]] bool crun() const { return crun_; }
   [[nodiscard]] bool podman_available() const { return podman_; }
 
-  // Runs args in the bench's cpuacct cgroup; waits for it.
-  Sample run(const std::vector<std::string> &args) {
-    const auto cpu_before = read_number(cgroup_ / "cpuacct.usage");
-    const auto start = std::chrono::steady_clock::now();
-    const int pid = ::fork();
-    if (pid == 0) {
-      std::ofstream(cgroup_ / "cgroup.procs") << ::getpid() << std::flush;
-      const int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      std::vector<char *> argv;
-      for (const auto &arg : args) {
-        argv.push_back(const_cast<char *>(arg.c_str()));
-      }
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    Sample sample;
-    ::waitpid(pid, &sample.status, 0);
-    sample.wall_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    sample.cpu_ms = static_cast<double>(read_number(cgroup_ / "cpuacct.usage") - cpu_before) / 1e6;
-    return sample;
+  berth::benchmarks::Sample run(const std::vector<std::string> &args) { return engine_->run(args); }
+  [[nodiscard]] std::vector<std::string> berth(std::vector<std::string> args) const {
+    return engine_->berth(std::move(args));
   }
-
-  std::vector<std::string> berth(std::vector<std::string> args) const {
-    args.insert(args.begin(), {BERTH_EXECUTABLE, "--root", (dir_ / "root").string()});
-    return args;
+  [[nodiscard]] std::vector<std::string> podman(std::vector<std::string> args) const {
+    return engine_->podman(std::move(args));
   }
-  std::vector<std::string> podman(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"podman", "--root", (dir_ / "podman").string(), "--runroot",
-                               (dir_ / "podman-run").string(), "--cgroup-manager=cgroupfs",
-                               "--events-backend=file", "--storage-driver=overlay"});
-    if (!crun_) {
-      args.insert(args.begin() + 9, "--runtime=runc");
-    }
-    return args;
+  [[nodiscard]] std::vector<std::string> bare_crun() const {
+    return {"crun",     "--root",          (engine_->dir() / "crun-state").string(), "run",
+            "--bundle", bundle().string(), "bench-" + std::to_string(::getpid())};
   }
-  std::vector<std::string> bare_crun() const {
-    return {"crun",
-            "--root",
-            (dir_ / "crun-state").string(),
-            "run",
-            "--bundle",
-            (dir_ / "bundle").string(),
-            "bench-" + std::to_string(::getpid())};
-  }
-  std::vector<std::string> floor() const {
+  [[nodiscard]] std::vector<std::string> floor() const {
     return {"unshare",  "--mount", "--uts",
             "--ipc",    "--net",   "--pid",
-            "--fork",   "chroot",  (dir_ / "bundle" / "rootfs").string(),
+            "--fork",   "chroot",  (bundle() / "rootfs").string(),
             "/bin/true"};
   }
 
 private:
-  bool make_rootfs() {
-    const auto root = dir_ / "bundle" / "rootfs";
-    fs::create_directories(root / "bin");
-    fs::create_directories(root / "etc");
-    fs::copy_file("/bin/busybox", root / "bin" / "busybox");
-    for (const char *tool : {"true", "sh"}) {
-      fs::create_symlink("busybox", root / "bin" / tool);
-    }
-    std::ofstream(root / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\n";
-    return run({"tar", "-C", root.string(), "-cf", (dir_ / "rootfs.tar").string(), "."}).status ==
-           0;
-  }
-  bool import_image() {
-    return run(berth({"import", (dir_ / "rootfs.tar").string(), "bench:latest"})).status == 0;
-  }
-  bool make_bundle() {
-    const auto bundle = dir_ / "bundle";
+  [[nodiscard]] fs::path bundle() const { return engine_->dir() / "bundle"; }
+
+  bool make_bundle() const {
     nlohmann::json spec = {
         {"ociVersion", "1.0.2"},
         {"process",
@@ -193,64 +107,19 @@ private:
             {{"type", "ipc"}},
             {{"type", "uts"}},
             {{"type", "mount"}}}}}}};
-    std::ofstream(bundle / "config.json") << spec.dump(2);
+    std::ofstream(bundle() / "config.json") << spec.dump(2);
     return true;
   }
-  // podman with cgroupfs leaves libpod_parent/conmon in every hierarchy;
-  // in those that had none before, this run removes them (rmdir: only
-  // while empty; conmon outlives `podman run --rm` by a moment).
-  static std::vector<fs::path> podman_parents() {
-    std::vector<fs::path> found;
-    std::error_code ec;
-    for (const auto &hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      if (fs::exists(hierarchy.path() / "libpod_parent")) {
-        found.push_back(hierarchy.path() / "libpod_parent");
-      }
-    }
-    return found;
-  }
-  void remove_podman_parents() const {
-    for (int tries = 0; tries < 100; ++tries) {
-      bool left = false;
-      for (const auto &parent : podman_parents()) {
-        if (std::find(podman_parents_before_.begin(), podman_parents_before_.end(), parent) ==
-            podman_parents_before_.end()) {
-          ::rmdir((parent / "conmon").c_str());
-          left = ::rmdir(parent.c_str()) != 0 || left;
-        }
-      }
-      if (!left) {
-        return;
-      }
-      ::usleep(20000);
-    }
-  }
 
-  bool load_podman() {
-    const auto archive = (dir_ / "image.tar").string();
-    return run(berth({"save", "-o", archive, "bench:latest"})).status == 0 &&
-           run(podman({"load", "-i", archive})).status == 0;
-  }
-
-  fs::path dir_;
-  fs::path cgroup_;
+  std::unique_ptr<ScratchEngine> engine_;
   bool ok_ = false;
   bool crun_ = false;
   bool podman_ = false;
-  std::vector<fs::path> podman_parents_before_;
 };
 
 Bench &bench() {
   static Bench instance;
   return instance;
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) {
-    return 0;
-  }
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
 }
 
 void BM_RuntimeStartVsPeers(benchmark::State &state) {

@@ -9,6 +9,7 @@
 #include "plugin/host_services.hpp"
 #include "plugin/registry.hpp"
 #include "store/sqlite.hpp"
+#include "support/stats.hpp"
 
 #include <berth/sdk/mount.hpp>
 
@@ -30,6 +31,8 @@
 extern char **environ; // NOLINT(readability-redundant-declaration): POSIX gives no header
 
 namespace {
+
+using berth::benchmarks::median;
 
 constexpr int kFiles = 2000;
 constexpr std::size_t kFileSize = 100 * 1024; // 2,000 x 100 KiB = 200 MB
@@ -147,12 +150,6 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
 
 // One operation of berth's and the same one done by its peer, timed as a
