@@ -59,6 +59,7 @@ private:
   // created: whether this call made the bridge.
   sdk::Result<void> set_up(const BridgePlan &plan, bool &created);
   sdk::Result<bool> ensure_bridge(Netlink &netlink, const BridgePlan &plan);
+  sdk::Result<void> check_not_taken(const BridgePlan &plan);
   // For endpoints whose ids are not in live: deletes their veths on the
   // bridge and their published ports, then gives their addresses back.
   sdk::Result<void> collect(const BridgePlan &plan, const sdk::Network &network,

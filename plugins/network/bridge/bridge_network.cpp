@@ -85,6 +85,27 @@ sdk::Result<bool> BridgeDriver::ensure_bridge(Netlink &netlink, const BridgePlan
   return made.ok();
 }
 
+// Another network's rules on an existing bridge mean another berth root in
+// this network namespace (two engines on one host) uses that bridge name:
+// refused before this network adds its address or rules to it.
+sdk::Result<void> BridgeDriver::check_not_taken(const BridgePlan &plan) {
+  auto listing = nft_.list(kDispatchListing, plan.network_name);
+  if (!listing.ok()) {
+    return listing.error().code == sdk::Errc::not_found ? sdk::Result<void>{}
+                                                        : std::move(listing).error();
+  }
+  const auto chain = dispatched_to(*listing, plan.options.bridge);
+  if (chain.empty() || chain == dispatch_chain(plan)) {
+    return {};
+  }
+  return sdk::make_error(
+      sdk::Errc::already_exists,
+      "bridge '" + plan.options.bridge + "' already carries another network (its rules jump to " +
+          chain + "), perhaps of another berth root in this network namespace; give this " +
+          "network a bridge of its own with the `bridge` option (-o bridge=NAME)",
+      plan.network_name);
+}
+
 sdk::Result<void> BridgeDriver::set_up(const BridgePlan &plan, bool &created) {
   const auto &name = plan.options.bridge;
   auto netlink = Netlink::open();
@@ -96,6 +117,11 @@ sdk::Result<void> BridgeDriver::set_up(const BridgePlan &plan, bool &created) {
     return std::move(made).error();
   }
   created = *made;
+  if (!created) {
+    if (auto free = check_not_taken(plan); !free.ok()) {
+      return free;
+    }
+  }
   auto link = netlink->link(name);
   if (!link.ok() || !link->has_value()) {
     return link.ok() ? sdk::make_error(sdk::Errc::not_found, "the bridge vanished", name)

@@ -158,6 +158,24 @@ std::string network_rules(const BridgePlan &plan) {
   return out;
 }
 
+std::string dispatch_chain(const BridgePlan &plan) {
+  return NetworkChains(plan).post;
+}
+
+std::string dispatched_to(const nlohmann::json &listing, const std::string &bridge) {
+  for (const auto &entry : listing.value("nftables", nlohmann::json::array())) {
+    if (!entry.contains("map") || !entry["map"].contains("elem")) {
+      continue;
+    }
+    for (const auto &pair : entry["map"]["elem"]) {
+      if (pair.is_array() && pair.size() == 2 && pair[0] == bridge) {
+        return pair[1].value(nlohmann::json::json_pointer("/jump/target"), "");
+      }
+    }
+  }
+  return {};
+}
+
 std::string remove_network_rules(const BridgePlan &plan) {
   const NetworkChains chains(plan);
   std::string out;

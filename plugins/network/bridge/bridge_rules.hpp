@@ -41,6 +41,13 @@ struct PortElement {
 std::string base_rules();
 // plan's chains, flushed and filled again, and its elements in the sets.
 std::string network_rules(const BridgePlan &plan);
+// The command listing the map that dispatches each bridge's outgoing
+// traffic to its network's chain, and the chain this plan's network uses.
+inline constexpr const char *kDispatchListing = "list map ip berth post_nets";
+std::string dispatch_chain(const BridgePlan &plan);
+// The chain a kDispatchListing JSON document sends bridge's traffic to;
+// empty when the bridge has no entry.
+std::string dispatched_to(const nlohmann::json &listing, const std::string &bridge);
 // Undoes network_rules(plan); repeatable. Fails with not_found when the
 // table is gone, which leaves nothing to undo.
 std::string remove_network_rules(const BridgePlan &plan);

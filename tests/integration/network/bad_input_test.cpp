@@ -2,6 +2,8 @@
 // line on stderr naming what was wrong, a non-zero exit, and no change to
 // the networks or containers there were.
 #include "network_fixture.hpp"
+#include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -132,6 +134,36 @@ TEST_F(NetworkBadInput, RunWithABadAddHost) {
 TEST_F(NetworkBadInput, RunWithAPortAlreadyInUse) {
   auto taken = tcp_listen("", "0.0.0.0", 18093);
   expect_refused({"run", "-d", "-p", "18093:80", kImage, "sleep", "1000"}, 125, "18093");
+}
+
+// Two berth roots in one network namespace (two engines on one host) cannot
+// share a bridge: the second is refused before it adds an address or a rule
+// to the first's, and the first's network keeps working.
+TEST_F(NetworkBadInput, ABridgeThatAnotherRootsNetworkUses) {
+  const auto mine = unique("mine");
+  create_network(mine, {"-o", "bridge=brshared"});
+  const auto addresses = [] {
+    return run_process({"/usr/sbin/ip", "-4", "-o", "addr", "show", "dev", "brshared"}).out;
+  };
+  const auto before = addresses();
+  ASSERT_NE(before.find("inet "), std::string::npos) << before;
+
+  const TempDir other_root("berth-other-root");
+  const auto other = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--root", other_root.path().string()});
+    return run_berth(args);
+  };
+  const auto refused = other({"network", "create", "-o", "bridge=brshared", "theirs"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_EQ(lines(refused.err).size(), 1U) << refused.err;
+  EXPECT_NE(refused.err.find("'brshared' already carries another network"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("-o bridge=NAME"), std::string::npos) << refused.err;
+  EXPECT_NE(other({"network", "inspect", "theirs"}).exit_code, 0) << "the refused network stayed";
+  EXPECT_EQ(addresses(), before) << "the refused network changed the bridge's addresses";
+
+  const auto used = berth({"run", "--rm", "--network", mine, kImage, "true"});
+  EXPECT_EQ(used.exit_code, 0) << used.err;
 }
 
 } // namespace
