@@ -94,6 +94,18 @@ double axis_end(const std::vector<Bar> &bars) {
   return end > 0 ? end : 1;
 }
 
+// How far the longest subject name reaches left of the chart's edge, at a
+// generous 7 px a character: "bridge:mtu=9000:nat=false" does. The view box
+// grows that way instead of every coordinate moving.
+double label_overflow(const std::vector<Bar> &bars) {
+  constexpr double kCharWidth = 7;
+  constexpr double kMargin = 10;
+  double widest = 0;
+  for (const auto &bar : bars)
+    widest = std::max(widest, kCharWidth * static_cast<double>(bar.subject->name.size()));
+  return std::max(0.0, widest + kMargin - layout::kLabelRight);
+}
+
 double x_of(double value, double scale_end) {
   const double fraction = std::clamp(value / scale_end, 0.0, 1.0);
   return layout::kPlotLeft + (std::isnan(fraction) ? 0 : fraction) * layout::kPlotWidth;
@@ -172,10 +184,11 @@ std::string to_svg(const Report &report, const Workload &workload) {
   const std::string title =
       workload_label(workload) + ", " + better_name(workload.better) + " is better";
   const std::string height = coordinate(y + 8);
-  return R"(<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=")" +
-         coordinate(layout::kWidth) + "\" height=\"" + height + "\" viewBox=\"0 0 " +
-         coordinate(layout::kWidth) + " " + height +
-         "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>" + escape_xml(title) +
+  const double left = -label_overflow(bars);
+  const std::string width = coordinate(layout::kWidth - left);
+  return R"(<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=")" + width +
+         "\" height=\"" + height + "\" viewBox=\"" + coordinate(left) + " 0 " + width + " " +
+         height + "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>" + escape_xml(title) +
          "</title>\n" +
          text_element(layout::kWidth / 2, 24, title,
                       R"( text-anchor="middle" font-size="15" font-weight="bold")") +

@@ -405,6 +405,29 @@ TEST(BenchSvg, EscapesSubjectNames) {
   EXPECT_EQ(svg.find("<fast>"), std::string::npos) << svg;
 }
 
+// A long label ("bridge:mtu=9000:nat=false") stays inside the picture: the
+// view box reaches left of zero, and the drawing grows by as much.
+TEST(BenchSvg, TheViewBoxMakesRoomForLongSubjectNames) {
+  Report report = storage_report();
+  const std::string short_names = to_svg(report, report.workloads[0]);
+  EXPECT_NE(short_names.find("viewBox=\"0 0 720 "), std::string::npos) << short_names;
+  report.subjects[0].name = "overlay2:mount_program=/usr/bin/fuse-overlayfs";
+  report.measurements[0].subject = report.subjects[0].name;
+  const std::string svg = to_svg(report, report.workloads[0]);
+  const std::smatch box = [&] {
+    std::smatch match;
+    std::regex_search(
+        svg, match,
+        std::regex(R"re(width="([0-9.]+)" height="[0-9.]+" viewBox="(-[0-9.]+) 0 ([0-9.]+) )re"));
+    return match;
+  }();
+  ASSERT_EQ(box.size(), 4U) << svg;
+  const double left = -std::stod(box[2]);
+  EXPECT_GE(left + 150, 7.0 * 46) << "the label's start is cut off: " << svg;
+  EXPECT_EQ(box[1], box[3]);
+  EXPECT_DOUBLE_EQ(std::stod(box[3]), 720 + left);
+}
+
 TEST(BenchSvg, PeersHaveTheirOwnColour) {
   Report report = storage_report();
   ASSERT_EQ(merge_peers(report, podman_peers()), std::nullopt);
