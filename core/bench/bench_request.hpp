@@ -31,9 +31,10 @@ struct BenchRequest {
 // A plugin to measure as the report will name it, with its options
 // validated and defaults filled in.
 struct BenchSubject {
-  std::string name;   // the label: a plugin's name, or a stack's backend name ("crun")
+  std::string name;   // the label as given: "vfs", "crun", "bridge:mtu=9000"
   std::string plugin; // the plugin that implements it
   nlohmann::json options = nlohmann::json::object();
+  std::string key; // unique in the run and safe in paths and container ids: "2-bridge"
 };
 
 // What a suite runs with. The suite adds its workloads and measurements to

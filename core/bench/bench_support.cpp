@@ -145,6 +145,16 @@ sdk::Result<void> enter_private_namespaces() {
   return {};
 }
 
+sdk::Result<void> enter_fresh_network_namespace() {
+  if (::unshare(CLONE_NEWNET) != 0) {
+    return sdk::errno_error("unshare(CLONE_NEWNET)", "a network namespace for the next subject");
+  }
+  if (!loopback_up()) {
+    return sdk::errno_error("bring lo up", "a network namespace for the next subject");
+  }
+  return {};
+}
+
 sdk::Result<ScratchDir> ScratchDir::make(const fs::path &parent) {
   std::error_code ec;
   fs::create_directories(parent, ec);

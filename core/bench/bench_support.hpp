@@ -20,6 +20,11 @@ namespace berth::bench {
 // host's: the runtime suite removes its own, and those of dead runs.) Must
 // run before the process starts threads.
 sdk::Result<void> enter_private_namespaces();
+// A new network namespace, loopback up, for the calling thread and the
+// threads it starts: each network subject is measured in one of its own,
+// so that what one driver made (a bridge, its rules) cannot meet the next,
+// not even the same plugin under other options.
+sdk::Result<void> enter_fresh_network_namespace();
 
 // A directory of this run under parent ("berth-bench-PID-XXXXXX"), emptied
 // and removed on destruction, mounts under it first. Making one removes what

@@ -229,7 +229,11 @@ void measure_paths(SuiteRun &run, NetworkService &service, const fs::path &root,
 
 void measure_driver(SuiteRun &run, const BenchSubject &subject, std::uint64_t &step,
                     std::uint64_t total) {
-  const auto root = run.scratch / ("network-" + subject.name);
+  const auto root = run.scratch / ("network-" + subject.key);
+  if (auto fresh = enter_fresh_network_namespace(); !fresh.ok()) {
+    fail_subject(run.report, subject.name, fresh.error().describe());
+    return;
+  }
   try {
     auto service = open_service(run, subject, root);
     report_progress(run.progress, subject.name + ": attach + detach", ++step, total);
@@ -245,6 +249,10 @@ void measure_driver(SuiteRun &run, const BenchSubject &subject, std::uint64_t &s
 
 // Two processes' worth of sockets on our own loopback: the ceiling.
 void measure_loopback(SuiteRun &run) {
+  if (auto fresh = enter_fresh_network_namespace(); !fresh.ok()) {
+    fail_subject(run.report, kLoopback, fresh.error().describe());
+    return;
+  }
   Subject loopback;
   loopback.name = kLoopback;
   loopback.options = {{"address", "127.0.0.1"}};

@@ -259,7 +259,7 @@ sdk::Result<double> concurrent_round(Runner &runner, int containers) {
 std::optional<std::string> measure_backend(SuiteRun &run, const BenchSubject &subject,
                                            const nlohmann::json &spec, std::uint64_t &step,
                                            std::uint64_t total) {
-  const auto root = run.scratch / ("runtime-" + subject.name);
+  const auto root = run.scratch / ("runtime-" + subject.key);
   fs::create_directories(root);
   auto host = std::make_shared<CoreHostServices>(subject.plugin, root);
   auto backend = run.registry.create<sdk::IsolationBackend>(subject.plugin, subject.options, host);
@@ -267,7 +267,7 @@ std::optional<std::string> measure_backend(SuiteRun &run, const BenchSubject &su
     return backend.error().describe();
   }
   Runner runner(std::move(backend).value(), spec, root / "bundles",
-                "bench-" + std::to_string(::getpid()) + "-" + subject.name);
+                "bench-" + std::to_string(::getpid()) + "-" + subject.key);
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
     report_progress(run.progress, subject.name + ": /bin/true " + std::to_string(round + 1), ++step,
                     total);

@@ -420,7 +420,7 @@ void record(Report &report, const std::string &subject, const Failure &failed) {
 
 void measure_driver(SuiteRun &run, const BenchSubject &subject, ImageSource &source,
                     std::uint64_t &step, std::uint64_t total) {
-  const auto dir = run.scratch / ("storage-" + subject.name);
+  const auto dir = run.scratch / ("storage-" + subject.key);
   for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
     report_progress(run.progress, subject.name + ": round " + std::to_string(round + 1), ++step,
                     total);

@@ -378,28 +378,7 @@ sdk::Result<nlohmann::json> Engine::network_options(const std::string &plugin,
   if (!entry.ok()) {
     return std::move(entry).error();
   }
-  const auto &schema = (*entry)->info->options;
-  for (const auto &item : options.items()) {
-    const std::string &key = item.key();
-    auto spec = std::find_if(schema.begin(), schema.end(),
-                             [&](const OptionSpec &option) { return option.name == key; });
-    if (spec == schema.end()) {
-      const auto names = option_names(schema);
-      std::string message = "driver ";
-      message.append(plugin)
-          .append(" has no option '")
-          .append(key)
-          .append("' (it takes: ")
-          .append(list_or_none(names))
-          .append(")")
-          .append(did_you_mean(key, names));
-      return sdk::make_error(sdk::Errc::invalid_argument, message, "-o " + key);
-    }
-    if (auto problem = check_option_value(*spec, item.value())) {
-      return sdk::make_error(sdk::Errc::invalid_argument, *problem, "-o " + key);
-    }
-  }
-  return with_defaults(schema, options);
+  return checked_options(*(*entry)->info, options, "-o");
 }
 
 sdk::Result<ContainerService *> Engine::containers() {

@@ -52,6 +52,45 @@ nlohmann::json parameters_of(const bench::BenchRequest &request) {
   return parameters;
 }
 
+// What --drivers and --backends name: "NAME" or "NAME:key=value:...", a
+// plugin (or runtime backend) with options over the stack's, so that one
+// plugin can be measured beside itself under other options.
+struct SubjectSpec {
+  std::string name;
+  nlohmann::json options = nlohmann::json::object();
+};
+
+sdk::Result<SubjectSpec> parse_subject_spec(const std::string &text, const std::string &flag) {
+  SubjectSpec spec;
+  std::istringstream parts(text);
+  std::getline(parts, spec.name, ':');
+  std::string option;
+  while (std::getline(parts, option, ':')) {
+    const auto equals = option.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return sdk::make_error(sdk::Errc::invalid_argument,
+                             "'" + text + "' is not NAME or NAME:key=value[:key=value...]", flag);
+    }
+    spec.options[option.substr(0, equals)] = option_from_text(option.substr(equals + 1));
+  }
+  return spec;
+}
+
+// base with the spec's options over it, checked against the plugin's schema
+// when the plugin loaded (one that did not is reported as skipped).
+sdk::Result<nlohmann::json> subject_options(const PluginEntry &entry, nlohmann::json base,
+                                            const SubjectSpec &spec, const std::string &flag) {
+  base.update(spec.options);
+  if (!entry.info) {
+    return base;
+  }
+  auto checked = checked_options(*entry.info, base, flag);
+  if (!checked.ok()) {
+    return std::move(checked).error();
+  }
+  return base; // the report fills the defaults in itself
+}
+
 sdk::Result<void> check_request(const bench::BenchRequest &request) {
   if (!suite_kind(request.suite)) {
     return sdk::make_error(sdk::Errc::invalid_argument,
@@ -79,30 +118,50 @@ sdk::Result<void> check_request(const bench::BenchRequest &request) {
 
 } // namespace
 
-sdk::Result<bench::BenchSubject> Engine::runtime_subject(const std::string &name) const {
+sdk::Result<bench::BenchSubject> Engine::runtime_subject(const std::string &text) const {
+  auto spec = parse_subject_spec(text, "--backends");
+  if (!spec.ok()) {
+    return std::move(spec).error();
+  }
+  const auto &name = spec->name;
+  std::string plugin = name;
+  auto options = nlohmann::json::object();
+  bool known = false;
   if (stack_.runtime) {
     if (auto found = stack_.runtime->backends.find(name); found != stack_.runtime->backends.end()) {
-      return bench::BenchSubject{name, found->second.plugin, found->second.options};
+      plugin = found->second.plugin;
+      options = found->second.options;
+      known = true;
     }
   }
   const auto plugins = registry_.plugin_names(PluginKind::runtime);
-  if (std::find(plugins.begin(), plugins.end(), name) != plugins.end()) {
-    return bench::BenchSubject{name, name, nlohmann::json::object()};
-  }
-  std::vector<std::string> known = plugins;
-  if (stack_.runtime) {
-    for (const auto &[backend, choice] : stack_.runtime->backends) {
-      known.push_back(backend);
+  known = known || std::find(plugins.begin(), plugins.end(), name) != plugins.end();
+  if (!known) {
+    std::vector<std::string> names = plugins;
+    if (stack_.runtime) {
+      for (const auto &[backend, choice] : stack_.runtime->backends) {
+        names.push_back(backend);
+      }
     }
+    return sdk::make_error(sdk::Errc::not_found,
+                           "no runtime backend or plugin named '" + name +
+                               "' (have: " + join(names, ", ") + ")" + did_you_mean(name, names),
+                           "--backends");
   }
-  return sdk::make_error(sdk::Errc::not_found,
-                         "no runtime backend or plugin named '" + name +
-                             "' (have: " + join(known, ", ") + ")" + did_you_mean(name, known),
-                         "--backends");
+  auto checked = subject_options(*registry_.find(plugin), options, *spec, "--backends " + text);
+  if (!checked.ok()) {
+    return std::move(checked).error();
+  }
+  return bench::BenchSubject{text, plugin, std::move(checked).value(), ""};
 }
 
 sdk::Result<bench::BenchSubject> Engine::driver_subject(PluginKind kind,
-                                                        const std::string &name) const {
+                                                        const std::string &text) const {
+  auto spec = parse_subject_spec(text, "--drivers");
+  if (!spec.ok()) {
+    return std::move(spec).error();
+  }
+  const auto &name = spec->name;
   const auto known = registry_.plugin_names(kind);
   if (std::find(known.begin(), known.end(), name) == known.end()) {
     return sdk::make_error(sdk::Errc::not_found,
@@ -111,19 +170,23 @@ sdk::Result<bench::BenchSubject> Engine::driver_subject(PluginKind kind,
                            "--drivers");
   }
   // The options the stack gives the driver, where it names it.
-  bench::BenchSubject subject{name, name, nlohmann::json::object()};
+  auto options = nlohmann::json::object();
   if (kind == PluginKind::storage && stack_.storage && stack_.storage->plugin == name) {
-    subject.options = stack_.storage->options;
+    options = stack_.storage->options;
   }
   if (kind == PluginKind::network && stack_.network) {
     for (const auto &entry : stack_.network->networks) {
       if (entry.driver.plugin == name) {
-        subject.options = entry.driver.options;
+        options = entry.driver.options;
         break;
       }
     }
   }
-  return subject;
+  auto checked = subject_options(*registry_.find(name), options, *spec, "--drivers " + text);
+  if (!checked.ok()) {
+    return std::move(checked).error();
+  }
+  return bench::BenchSubject{text, name, std::move(checked).value(), ""};
 }
 
 std::vector<std::string> Engine::default_bench_names(PluginKind kind) const {
@@ -165,6 +228,7 @@ Engine::bench_subjects(const bench::BenchRequest &request, bench::Report &report
       return std::move(subject).error();
     }
     report.subjects.push_back(shown_subject(*subject));
+    subject->key = std::to_string(report.subjects.size()) + "-" + subject->plugin;
     if (report.subjects.back().status == "ok") {
       subjects.push_back(std::move(subject).value());
     }

@@ -28,16 +28,6 @@ sdk::Error with_context(sdk::Error error, const std::string &context) {
   return error;
 }
 
-// -o values arrive as text; numbers and booleans become JSON values so that
-// the plugin's schema sees the types it declared.
-json option_value(const std::string &text) {
-  auto parsed = json::parse(text, nullptr, false);
-  if (!parsed.is_discarded() && (parsed.is_number() || parsed.is_boolean())) {
-    return parsed;
-  }
-  return text;
-}
-
 sdk::Result<void> check_network_name(const std::string &name) {
   static const std::regex valid("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
   if (!std::regex_match(name, valid)) {
@@ -472,7 +462,7 @@ sdk::Result<NetworkRecord> NetworkService::create(const NetworkCreateRequest &re
       !request.driver.empty() ? request.driver : (fallback != nullptr ? fallback->plugin : "");
   json options = json::object();
   for (const auto &[key, value] : request.options) {
-    options[key] = option_value(value);
+    options[key] = option_from_text(value);
   }
   auto validated = impl_->env.validate_options(plugin, options);
   if (!validated.ok()) {

@@ -1,5 +1,7 @@
 #include "plugin/plugin_info.hpp"
 
+#include "util/text.hpp"
+
 #include <berth/sdk/plugin_abi.h>
 
 #include <algorithm>
@@ -83,6 +85,40 @@ std::vector<std::string> option_names(const std::vector<OptionSpec> &options) {
     names.push_back(option.name);
   }
   return names;
+}
+
+nlohmann::json option_from_text(const std::string &text) {
+  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_discarded() && (parsed.is_number() || parsed.is_boolean())) {
+    return parsed;
+  }
+  return text;
+}
+
+sdk::Result<nlohmann::json> checked_options(const PluginInfo &info, const nlohmann::json &options,
+                                            const std::string &flag) {
+  for (const auto &item : options.items()) {
+    const std::string &key = item.key();
+    std::string where = flag;
+    where.append(" ").append(key);
+    auto spec = std::find_if(info.options.begin(), info.options.end(),
+                             [&](const OptionSpec &option) { return option.name == key; });
+    if (spec == info.options.end()) {
+      const auto names = option_names(info.options);
+      std::string message = info.name;
+      message.append(" has no option '")
+          .append(key)
+          .append("' (it takes: ")
+          .append(list_or_none(names))
+          .append(")")
+          .append(did_you_mean(key, names));
+      return sdk::make_error(sdk::Errc::invalid_argument, message, where);
+    }
+    if (auto problem = check_option_value(*spec, item.value())) {
+      return sdk::make_error(sdk::Errc::invalid_argument, *problem, where);
+    }
+  }
+  return with_defaults(info.options, options);
 }
 
 nlohmann::json with_defaults(const std::vector<OptionSpec> &options, nlohmann::json given) {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <berth/sdk/result.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace berth {
@@ -44,6 +46,16 @@ std::optional<std::string> check_option_value(const OptionSpec &spec, const nloh
 
 // The options' names in schema order, for hints and messages.
 std::vector<std::string> option_names(const std::vector<OptionSpec> &options);
+
+// An option's value from command-line text ("-o mtu=9000"): numbers and
+// booleans become JSON ones, so that the schema sees the types it declared.
+nlohmann::json option_from_text(const std::string &text);
+
+// options checked against info's schema, with every default filled in. An
+// unknown key or a bad value is Errc::invalid_argument in context
+// "FLAG KEY" (flag as the user typed it: "-o", "--drivers bridge").
+sdk::Result<nlohmann::json> checked_options(const PluginInfo &info, const nlohmann::json &options,
+                                            const std::string &flag);
 
 // options with every missing key filled from its default. Assumes validated.
 nlohmann::json with_defaults(const std::vector<OptionSpec> &options, nlohmann::json given);

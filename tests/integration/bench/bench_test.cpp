@@ -213,6 +213,29 @@ TEST_F(BenchTest, NetworkMeasuresBridgeHostAndNone) {
   expect_scratch_empty();
 }
 
+// One plugin beside itself under other options: each is a subject of its
+// own, labelled as typed, with its options in the report.
+TEST_F(BenchTest, NetworkComparesOneDriverUnderTwoOptionSets) {
+  const auto done = bench({"network", "--drivers", "bridge,bridge:mtu=9000:nat=false", "--repeat",
+                           "1", "--duration", "0.2", "--format", "json"});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  const auto report = parse(done);
+  const auto *plain = subject(report, "bridge");
+  const auto *jumbo = subject(report, "bridge:mtu=9000:nat=false");
+  ASSERT_NE(plain, nullptr) << report["subjects"].dump();
+  ASSERT_NE(jumbo, nullptr) << report["subjects"].dump();
+  EXPECT_EQ((*jumbo)["plugin"], "bridge");
+  EXPECT_EQ((*plain)["options"]["mtu"], 1500);
+  EXPECT_EQ((*jumbo)["options"]["mtu"], 9000);
+  EXPECT_EQ((*jumbo)["options"]["nat"], false);
+  for (const auto *name : {"bridge", "bridge:mtu=9000:nat=false"}) {
+    expect_sane(report, "attach_detach", name, 20);
+    expect_sane(report, "tcp_stream_c2c", name, 1);
+    expect_sane(report, "published_port", name, 1);
+  }
+  expect_scratch_empty();
+}
+
 TEST_F(BenchTest, RuntimeMeasuresEachBackend) {
   const auto done = bench({"runtime", "--backends", "namespaces,runc", "--repeat", "2",
                            "--containers", "3", "--format", "json"});
@@ -262,6 +285,9 @@ TEST_F(BenchTest, BadInputIsOneLineAndRunsNothing) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> mistakes = {
       {{"storage", "--drivers", "overlay3"}, "did you mean 'overlay2'"},
       {{"runtime", "--backends", "kata"}, "no runtime backend or plugin named 'kata'"},
+      {{"network", "--drivers", "bridge:mtu"}, "'bridge:mtu' is not NAME or NAME:key=value"},
+      {{"network", "--drivers", "none,bridge:mtuu=9000"}, "has no option 'mtuu'"},
+      {{"runtime", "--backends", "oci:binary=7"}, "expected string"},
       {{"network", "--repeat", "0"}, "must be positive"},
       {{"storage", "--format", "yaml"}, "invalid --format 'yaml'"},
       {{"network", "--peers", peers.string()}, "storage suite"},

@@ -180,7 +180,8 @@ int run_suite(Context &context, bench::BenchRequest request, const po::variables
 int run_storage(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Storage benchmark options");
   options.add_options()("drivers", po::value<std::string>(),
-                        "storage plugins to compare, comma-separated (default: every one)")(
+                        "storage plugins to compare, comma-separated, each NAME or "
+                        "NAME:key=value[:key=value...] (default: every one)")(
       "image", po::value<std::string>(),
       "an image of this engine to use (default: a generated one: busybox, the small files and "
       "one large file)")("size", po::value<std::uint64_t>()->default_value(64),
@@ -216,8 +217,10 @@ int run_storage(Context &context, const std::vector<std::string> &args) {
 int run_network(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Network benchmark options");
   options.add_options()("drivers", po::value<std::string>(),
-                        "network plugins to compare, comma-separated (default: every one)")(
-      "duration", po::value<double>()->default_value(2), "seconds of traffic per run");
+                        "network plugins to compare, comma-separated, each NAME or "
+                        "NAME:key=value[:key=value...], e.g. bridge,bridge:mtu=9000 "
+                        "(default: every one)")("duration", po::value<double>()->default_value(2),
+                                                "seconds of traffic per run");
   add_common_options(options);
   auto parsed = parse_command(
       context, args, "bench network [OPTIONS]",
@@ -242,9 +245,10 @@ int run_runtime(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Runtime benchmark options");
   options.add_options()(
       "backends", po::value<std::string>(),
-      "the stack's runtime backends (or runtime plugins) to compare, comma-separated "
-      "(default: every backend of the stack)")("containers", po::value<int>()->default_value(10),
-                                               "containers started at once");
+      "the stack's runtime backends (or runtime plugins) to compare, comma-separated, each "
+      "NAME or NAME:key=value[:key=value...], e.g. oci:binary=runc (default: every backend of "
+      "the stack)")("containers", po::value<int>()->default_value(10),
+                    "containers started at once");
   add_common_options(options);
   auto parsed = parse_command(context, args, "bench runtime [OPTIONS]",
                               "Compare isolation backends: create + start + wait + delete of "
