@@ -48,6 +48,22 @@ std::string random_name(std::mt19937 &random) {
          names[random() % std::size(names)];
 }
 
+// A generated name can be taken by a concurrent create between the look-up
+// and the insert; such a record takes another one, as Docker's does. A name
+// the user chose is theirs: its clash is the user's error.
+sdk::Result<void> insert_record(ContainerStore &store, ContainerRecord &record, bool generated_name,
+                                std::mt19937 &random) {
+  constexpr int kNameTries = 100;
+  auto inserted = store.insert(record);
+  for (int tries = 0; generated_name && !inserted.ok() &&
+                      inserted.error().code == sdk::Errc::already_exists && tries < kNameTries;
+       ++tries) {
+    record.name = record.config.name = random_name(random);
+    inserted = store.insert(record);
+  }
+  return inserted;
+}
+
 std::string snapshot_key(const std::string &id) {
   return "container-" + id;
 }
@@ -542,7 +558,8 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
     record.runtime = runtime->backend;
     record.created = rfc3339_now();
     std::mt19937 random(std::random_device{}());
-    if (config.name.empty()) {
+    const bool generated_name = config.name.empty();
+    if (generated_name) {
       do {
         config.name = random_name(random);
       } while (store_->find(config.name).ok());
@@ -554,11 +571,11 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
     const auto home = dir(record.id);
     fs::create_directories(home);
     ::chmod(home.c_str(), 0700);
-    auto rootfs = images_.prepare_container(config.image, snapshot_key(record.id),
-                                            [&](const std::string &image_id) {
-                                              record.image_id = image_id;
-                                              return store_->insert(record);
-                                            });
+    auto rootfs = images_.prepare_container(
+        config.image, snapshot_key(record.id), [&](const std::string &image_id) {
+          record.image_id = image_id;
+          return insert_record(*store_, record, generated_name, random);
+        });
     if (!rootfs.ok()) {
       fs::remove_all(home);
       auto error = std::move(rootfs).error();

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <regex>
+#include <set>
 
 namespace berth::testing {
 namespace {
@@ -39,6 +41,31 @@ TEST_F(ContainerLifecycle, CreateThenStartThenWait) {
   const auto state = inspect(id)["State"];
   EXPECT_EQ(state["Status"], "exited");
   EXPECT_EQ(state["ExitCode"], 4);
+}
+
+// Unnamed containers created at once each get a name of their own: with
+// 400 generated names, 40 concurrent creates draw the same one more often
+// than not, and the one that loses the race draws again (as Docker's does)
+// instead of failing.
+TEST_F(ContainerLifecycle, ConcurrentCreatesWithoutANameAllSucceedWithDistinctNames) {
+  constexpr int kCreates = 40;
+  std::vector<std::future<Completed>> creates;
+  for (int i = 0; i < kCreates; ++i) {
+    creates.push_back(std::async(std::launch::async, [&] {
+      return berth({"create", kImage, "true"});
+    }));
+  }
+  std::set<std::string> names;
+  for (auto &create : creates) {
+    const auto done = create.get();
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    if (done.exit_code == 0) {
+      const auto id = done.out.substr(0, 64);
+      track(id);
+      names.insert(inspect(id)["Name"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(kCreates));
 }
 
 TEST_F(ContainerLifecycle, LogsKeepStdoutAndStderrApart) {
