@@ -220,20 +220,32 @@ std::optional<sdk::Error> echo(int fd, Clock::time_point deadline, const std::st
   }
 }
 
+// After a send or recv on a socket with a receive/send timeout: nullopt to
+// try again, or why not (a real error, Ctrl-C, or give_up passed).
+std::optional<sdk::Error> retry_or_why_not(const char *call, const char *too_late,
+                                           const Cancelled &cancelled, Clock::time_point give_up,
+                                           const std::string &where) {
+  if (!timed_out(errno)) {
+    return sdk::errno_error(call, where);
+  }
+  if (is_cancelled(cancelled)) {
+    return cancelled_error(where);
+  }
+  if (Clock::now() >= give_up) {
+    return sdk::make_error(Errc::io, too_late, where);
+  }
+  return std::nullopt;
+}
+
 // One request/response from the client: the round trip in microseconds.
 sdk::Result<double> round_trip(int fd, const Cancelled &cancelled, const std::string &where) {
   const auto start = Clock::now();
   const auto give_up = start + kConnectTimeout;
   char byte = 'r';
   while (::send(fd, &byte, 1, MSG_NOSIGNAL) != 1) {
-    if (!timed_out(errno)) {
-      return sdk::errno_error("send", where);
-    }
-    if (is_cancelled(cancelled)) {
-      return cancelled_error(where);
-    }
-    if (Clock::now() >= give_up) {
-      return sdk::make_error(Errc::io, "the request could not be sent within 3 s", where);
+    if (auto stop = retry_or_why_not("send", "the request could not be sent within 3 s", cancelled,
+                                     give_up, where)) {
+      return std::move(*stop);
     }
   }
   while (true) {
@@ -244,14 +256,8 @@ sdk::Result<double> round_trip(int fd, const Cancelled &cancelled, const std::st
     if (n == 0) {
       return sdk::make_error(Errc::io, "the server closed the connection", where);
     }
-    if (!timed_out(errno)) {
-      return sdk::errno_error("recv", where);
-    }
-    if (is_cancelled(cancelled)) {
-      return cancelled_error(where);
-    }
-    if (Clock::now() >= give_up) {
-      return sdk::make_error(Errc::io, "no reply within 3 s", where);
+    if (auto stop = retry_or_why_not("recv", "no reply within 3 s", cancelled, give_up, where)) {
+      return std::move(*stop);
     }
   }
 }
