@@ -50,6 +50,7 @@ namespace {
 namespace fs = std::filesystem;
 using berth::UniqueFd;
 using berth::benchmarks::differences;
+using berth::benchmarks::first_line;
 using berth::benchmarks::median;
 using berth::benchmarks::percentile;
 using berth::benchmarks::Sample;
@@ -62,10 +63,6 @@ constexpr int kEndpointIterations = 300;
 // paths, so that a drift in machine load hits both alike.
 constexpr int kRoundTripBlocks = 4;
 constexpr double kRoundTripBlockSeconds = 0.5;
-
-std::string first_line(const std::string &text) {
-  return text.substr(0, text.find('\n'));
-}
 
 double process_cpu_ms() {
   timespec now{};

@@ -28,10 +28,6 @@ std::string read_text(const fs::path &file) {
   return text.str();
 }
 
-std::string first_line(const std::string &text) {
-  return text.substr(0, text.find('\n'));
-}
-
 std::uint64_t read_number(const fs::path &file) {
   std::ifstream in(file);
   std::uint64_t value = 0;
@@ -88,6 +84,10 @@ std::vector<fs::path> podman_parents() {
 }
 
 } // namespace
+
+std::string first_line(const std::string &text) {
+  return text.substr(0, text.find('\n'));
+}
 
 ScratchEngine::ScratchEngine(const std::string &name) {
   std::string pattern = "/var/tmp/berth-" + name + "-bench-XXXXXX";

@@ -21,6 +21,9 @@ struct Sample {
   std::string error; // the first line of stderr
 };
 
+// The first line of text: a container id from `run -d`'s output.
+std::string first_line(const std::string &text);
+
 class ScratchEngine {
 public:
   // name tells this engine's directory (/var/tmp/berth-NAME-bench-XXXXXX)

@@ -4,11 +4,10 @@
 #include "bench/network_suite.hpp"
 #include "bench/runtime_suite.hpp"
 #include "bench/storage_suite.hpp"
+#include "container/monitor.hpp"
 #include "engine/engine.hpp"
 #include "util/text.hpp"
 
-#include <chrono>
-#include <ctime>
 #include <sstream>
 
 namespace berth {
@@ -25,15 +24,6 @@ std::optional<PluginKind> suite_kind(const std::string &suite) {
     return PluginKind::runtime;
   }
   return std::nullopt;
-}
-
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm parts{};
-  ::gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
 }
 
 nlohmann::json parameters_of(const bench::BenchRequest &request) {
@@ -243,7 +233,7 @@ sdk::Result<bench::Report> Engine::bench(const bench::BenchRequest &request,
   }
   bench::Report report;
   report.suite = request.suite;
-  report.started_at = utc_now();
+  report.started_at = rfc3339_now();
   report.parameters = parameters_of(request);
   auto subjects = bench_subjects(request, report);
   if (!subjects.ok()) {
