@@ -285,8 +285,9 @@ sdk::Result<void> apply_v1(const std::string &path, const CgroupLimits &limits) 
   if (limits.pids) {
     writes.emplace_back("pids", "pids.max", pids_value(*limits.pids));
   }
-  for (const auto &[file, line] : limits.devices) {
-    writes.emplace_back("devices", file, line);
+  for (const auto &rule : limits.devices) {
+    auto [file, line] = v1_device_line(rule);
+    writes.emplace_back("devices", std::move(file), std::move(line));
   }
   for (const auto &[controller, file, value] : writes) {
     auto dir = v1_dir(path, controller);
@@ -315,36 +316,6 @@ template <class T> std::optional<T> optional_number(const nlohmann::json &object
   return found->get<T>();
 }
 
-std::string device_number(const nlohmann::json &rule, const char *key) {
-  auto found = rule.find(key);
-  return found == rule.end() || !found->is_number() || found->get<std::int64_t>() < 0
-             ? std::string("*")
-             : std::to_string(found->get<std::int64_t>());
-}
-
-// OCI device rules as v1 devices-cgroup lines. (A v2 host needs a BPF
-// program attached to the cgroup instead; the native backend does not write
-// one yet, see docs/runtime.md.)
-std::vector<std::pair<std::string, std::string>> device_lines(const nlohmann::json &rules) {
-  std::vector<std::pair<std::string, std::string>> lines;
-  if (!rules.is_array()) {
-    return lines;
-  }
-  for (const auto &rule : rules) {
-    const auto type = rule.value("type", std::string{"a"});
-    const auto access = rule.value("access", std::string{"rwm"});
-    std::string line = "a";
-    if (type != "a") {
-      line = type;
-      line += " " + device_number(rule, "major");
-      line += ":" + device_number(rule, "minor");
-      line += " " + access;
-    }
-    lines.emplace_back(rule.value("allow", false) ? "devices.allow" : "devices.deny", line);
-  }
-  return lines;
-}
-
 } // namespace
 
 CgroupLimits limits_from_spec(const nlohmann::json &spec) {
@@ -363,7 +334,7 @@ CgroupLimits limits_from_spec(const nlohmann::json &spec) {
   limits.cpu_shares = optional_number<std::uint64_t>(cpu, "shares");
   limits.pids =
       optional_number<std::int64_t>(resources.value("pids", nlohmann::json::object()), "limit");
-  limits.devices = device_lines(resources.value("devices", nlohmann::json::array()));
+  limits.devices = device_rules_from_spec(resources.value("devices", nlohmann::json::array()));
   return limits;
 }
 
@@ -402,6 +373,9 @@ sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &
   }
   auto applied = h.unified_has_controllers ? apply_v2(directories(path).front(), limits)
                                            : apply_v1(path, limits);
+  if (applied.ok() && !h.unified.empty() && !limits.devices.empty()) {
+    applied = made.attach_devices(limits.devices);
+  }
   if (!applied.ok()) {
     (void)made.destroy();
     return std::move(applied).error();
@@ -411,6 +385,16 @@ sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &
 
 sdk::UniqueFd hold_cgroup_parents() {
   return lock_parents(LOCK_SH);
+}
+
+// Also on a hybrid host: the unified hierarchy takes device programs even
+// without controllers, and the container's processes are in it.
+sdk::Result<void> Cgroup::attach_devices(const std::vector<DeviceRule> &rules) const {
+  const sdk::UniqueFd dir(open_unified());
+  if (!dir.valid()) {
+    return sdk::errno_error("open", path_);
+  }
+  return attach_device_program(dir.get(), rules);
 }
 
 Cgroup Cgroup::open(const std::string &path) {

@@ -8,6 +8,8 @@
 // process atomically in one of them.
 #pragma once
 
+#include "common/device_filter.hpp"
+
 #include <berth/sdk/result.hpp>
 #include <berth/sdk/runtime.hpp>
 #include <berth/sdk/unique_fd.hpp>
@@ -29,9 +31,9 @@ struct CgroupLimits {
   std::optional<std::uint64_t> cpu_period; // microseconds
   std::optional<std::uint64_t> cpu_shares; // v1 shares (2..262144)
   std::optional<std::int64_t> pids;        // -1 or 0: unlimited
-  // linux.resources.devices as v1 lines, in order: ("devices.deny", "a"),
-  // ("devices.allow", "c 1:3 rwm"), ... (v2 has no such files; see .cpp)
-  std::vector<std::pair<std::string, std::string>> devices;
+  // linux.resources.devices, in order: v1 lines where the devices
+  // controller is mounted, and a device program on the unified hierarchy.
+  std::vector<DeviceRule> devices;
 };
 
 // Reads linux.resources; an absent or null object means no limits.
@@ -53,6 +55,9 @@ public:
   static sdk::Result<Cgroup> create(const std::string &path, const CgroupLimits &limits);
   // The cgroup at path as it exists now (for a backend that did not make it).
   static Cgroup open(const std::string &path);
+
+  // Enforces rules on the unified hierarchy with a device program.
+  sdk::Result<void> attach_devices(const std::vector<DeviceRule> &rules) const;
 
   // The path relative to each hierarchy's root.
   [[nodiscard]] const std::string &path() const noexcept { return path_; }

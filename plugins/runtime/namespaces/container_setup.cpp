@@ -1,5 +1,6 @@
 #include "namespaces/container_setup.hpp"
 
+#include "common/host_fds.hpp"
 #include "common/seccomp.hpp"
 
 #include <fcntl.h>
@@ -688,6 +689,13 @@ sdk::Result<void> bring_up_loopback() {
 }
 
 void run_container_init(const InitPlan &plan, const ChildChannels &channels) {
+  // A clone of the caller (berth-shim) until execve, waiting for `start`
+  // meanwhile: it must hold none of the caller's fds (the shim's lock and
+  // attach socket would outlive the shim in it).
+  if (!seal_from_host({channels.report, channels.go, channels.exec_fifo, channels.stdin_fd,
+                       channels.stdout_fd, channels.stderr_fd, channels.console})) {
+    fail(channels, {'I', std::string("seal the init from the host: ") + std::strerror(errno)});
+  }
   reset_signals();
   ::umask(0);
   wait_for_go(channels);

@@ -1,6 +1,7 @@
 #include "namespaces/native_backend.hpp"
 
 #include "common/cgroup.hpp"
+#include "common/host_fds.hpp"
 #include "namespaces/container_setup.hpp"
 #include "namespaces/launch_plan.hpp"
 
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -348,9 +350,10 @@ namespace {
 CgroupLimits container_limits(const nlohmann::json &spec) {
   auto limits = limits_from_spec(spec);
   if (!limits.devices.empty()) {
-    for (const char *node : {"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-                             "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"}) {
-      limits.devices.emplace_back("devices.allow", node);
+    constexpr std::array<std::pair<int, int>, 8> kNodes = {
+        {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 2}, {136, -1}}};
+    for (const auto &[major, minor] : kNodes) {
+      limits.devices.push_back({true, 'c', major, minor, "rwm"});
     }
   }
   return limits;
@@ -579,6 +582,17 @@ std::vector<std::pair<UniqueFd, int>> open_namespaces(int pid) {
 [[noreturn]] void enter_and_fork(const std::vector<std::pair<UniqueFd, int>> &namespaces,
                                  const ProcessPlan &plan, const ChildChannels &channels,
                                  int pid_out) {
+  std::vector<int> keep = {
+      channels.report,  channels.go, channels.stdin_fd, channels.stdout_fd, channels.stderr_fd,
+      channels.console, pid_out};
+  for (const auto &[fd, type] : namespaces) {
+    keep.push_back(fd.get());
+  }
+  if (!seal_from_host(std::move(keep))) {
+    const auto message = std::string("EIseal the process from the host: ") + std::strerror(errno);
+    (void)!::write(channels.report, message.data(), message.size());
+    ::_exit(1);
+  }
   for (const auto &[fd, type] : namespaces) {
     if (fd.get() < 0 || ::setns(fd.get(), type) < 0) {
       const auto message =
@@ -586,6 +600,9 @@ std::vector<std::pair<UniqueFd, int>> open_namespaces(int pid) {
       (void)!::write(channels.report, message.data(), message.size());
       ::_exit(1);
     }
+  }
+  for (const auto &[fd, type] : namespaces) {
+    ::close(fd.get());
   }
   const int child = ::fork();
   if (child == 0) {
