@@ -48,14 +48,21 @@ std::string chain_rules(const BridgePlan &plan) {
     out += rule(chains.post, "oifname != " + bridge + " masquerade");
   }
   if (plan.internal) {
+    // Before the published-port accept: not even a DNATed packet leaves.
     out += rule(chains.fwd_in, "oifname != " + bridge + " drop");
     out += rule(chains.fwd_out, "iifname != " + bridge + " drop");
-  } else if (plan.options.isolate) {
+    return out;
+  }
+  if (plan.options.isolate) {
     // Both directions, so isolation holds even when the other network
-    // does not ask for it.
-    out += rule(chains.fwd_in, "oifname @bridges oifname != " + bridge + " drop");
+    // does not ask for it; a published port stays reachable, as in Docker.
+    out += rule(chains.fwd_in, "oifname @bridges oifname != " + bridge + " ct status != dnat drop");
     out += rule(chains.fwd_out, "iifname @bridges iifname != " + bridge + " drop");
   }
+  // From outside berth's bridges only published ports (accepted before the
+  // dispatch, once DNATed) and replies: a neighbour routing at this host
+  // must not reach a container's address directly.
+  out += rule(chains.fwd_out, "iifname != @bridges drop");
   return out;
 }
 
@@ -108,6 +115,15 @@ std::string declarations() {
 
 std::string base_rules() {
   std::string out = declarations();
+  // Before DNAT: a packet for 127.0.0.0/8 from anywhere but this host (a
+  // container with CAP_NET_RAW through the bridge, where route_localnet is
+  // on; a neighbour routing 127.0.0.1 at us) reaches neither the host's
+  // loopback services nor a port published on 127.0.0.1 (CVE-2020-8558).
+  // Replies of the host's own loopback connections to containers are not
+  // for 127/8 until the NAT hook after this one.
+  out += "add chain ip berth localnet { type filter hook prerouting priority -150; }\n"
+         "flush chain ip berth localnet\n"
+         "add rule ip berth localnet iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n";
   out += "add chain ip berth prerouting { type nat hook prerouting priority dstnat; }\n"
          // output: `curl 127.0.0.1:PORT` on the host itself.
          "add chain ip berth output { type nat hook output priority -100; }\n"
@@ -135,8 +151,12 @@ std::string base_rules() {
          // Host loopback -> container: 127/8 cannot leave the host as a source.
          "add rule ip berth postrouting oifname @bridges ip saddr 127.0.0.0/8 masquerade\n"
          "add rule ip berth postrouting iifname vmap @post_nets\n"
-         "add rule ip berth forward ct status dnat accept\n"
+         // Replies first; then what leaves a network (an internal one lets
+         // nothing out, DNATed or not); then published ports; then what
+         // enters a network.
+         "add rule ip berth forward ct state established,related accept\n"
          "add rule ip berth forward iifname vmap @fwd_in\n"
+         "add rule ip berth forward ct status dnat accept\n"
          "add rule ip berth forward oifname vmap @fwd_out\n";
   return out;
 }
