@@ -4,6 +4,7 @@
 #include "log/logging.hpp"
 #include "plugin/handshake.hpp"
 #include "plugin/host_services.hpp"
+#include "util/private_dir.hpp"
 #include "util/text.hpp"
 
 #include <berth/sdk/plugin_abi.h>
@@ -228,6 +229,25 @@ sdk::Result<void> Engine::require_section(PluginKind kind) const {
                          stack_.source);
 }
 
+// Whichever command comes first makes the root 0710 (Docker's): image
+// layers hold setuid binaries and device nodes, berth.db every container's
+// environment. A looser root from an older berth is tightened, with a word.
+sdk::Result<void> Engine::prepare_root() {
+  if (root_ready_) {
+    return {};
+  }
+  auto narrowed = make_private_dir(stack_.root, 0710);
+  if (!narrowed.ok()) {
+    return std::move(narrowed).error();
+  }
+  if (*narrowed) {
+    make_logger("engine")->warn("the state root " + stack_.root.string() +
+                                " was open to other users; tightened its mode " + **narrowed);
+  }
+  root_ready_ = true;
+  return {};
+}
+
 sdk::Result<ImageService *> Engine::images() {
   if (images_) {
     return images_.get();
@@ -236,13 +256,10 @@ sdk::Result<ImageService *> Engine::images() {
     return std::move(configured).error();
   }
   const auto &choice = *stack_.storage;
+  if (auto ready = prepare_root(); !ready.ok()) {
+    return std::move(ready).error();
+  }
   try {
-    // Image contents live below the root: only root may walk into it, so
-    // that no local user reaches a setuid binary or device node in a layer.
-    if (std::filesystem::create_directories(stack_.root)) {
-      std::filesystem::permissions(stack_.root, std::filesystem::perms::owner_all |
-                                                    std::filesystem::perms::group_exec);
-    }
     auto host = std::make_shared<CoreHostServices>(choice.plugin, stack_.root);
     auto driver = registry_.create<sdk::StorageDriver>(choice.plugin, choice.options, host);
     if (!driver.ok()) {
@@ -316,8 +333,10 @@ sdk::Result<NetworkService *> Engine::networks() {
     environment.predefined.push_back({entry.name, entry.driver.plugin, entry.driver.options,
                                       entry.subnet, entry.gateway, entry.internal});
   }
+  if (auto ready = prepare_root(); !ready.ok()) {
+    return std::move(ready).error();
+  }
   try {
-    std::filesystem::create_directories(stack_.root);
     networks_ = std::make_unique<NetworkService>(std::move(environment));
   } catch (const std::exception &e) {
     return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());

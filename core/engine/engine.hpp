@@ -129,6 +129,7 @@ private:
                                                             const nlohmann::json &options) const;
   Engine(Stack stack, PluginRegistry registry, std::vector<std::filesystem::path> dirs,
          EngineOptions options);
+  sdk::Result<void> prepare_root();
 
   Stack stack_;
   PluginRegistry registry_;
@@ -137,6 +138,7 @@ private:
   std::unique_ptr<ImageService> images_;
   std::unique_ptr<NetworkService> networks_;
   std::unique_ptr<ContainerService> containers_;
+  bool root_ready_ = false;
 };
 
 } // namespace berth

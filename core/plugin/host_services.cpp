@@ -3,6 +3,7 @@
 #include "log/logging.hpp"
 #include "network/ipam.hpp"
 #include "store/sqlite.hpp"
+#include "util/private_dir.hpp"
 
 #include <mutex>
 
@@ -128,6 +129,10 @@ CoreHostServices::~CoreHostServices() = default;
 
 sdk::Result<std::filesystem::path> CoreHostServices::state_dir() noexcept {
   auto dir = state_root_ / "plugins" / plugin_;
+  // Snapshots and layers below: no other user may reach their setuid files.
+  if (auto made = make_private_dir(state_root_ / "plugins", 0700); !made.ok()) {
+    return std::move(made).error();
+  }
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {

@@ -1,5 +1,7 @@
 #include "store/sqlite.hpp"
 
+#include "util/private_dir.hpp"
+
 #include <sqlite3.h>
 
 namespace berth {
@@ -70,6 +72,11 @@ std::string Statement::text(int column) const {
 }
 
 Database::Database(const std::filesystem::path &path) : path_(path) {
+  // Every container's environment is in here: readable by root only.
+  if (auto secured = make_private_database_file(path); !secured.ok()) {
+    throw SqliteError("cannot open " + path.string() + ": " + secured.error().describe(),
+                      SQLITE_CANTOPEN);
+  }
   const int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -2,6 +2,7 @@
 
 #include "container/container_config.hpp"
 #include "container/monitor.hpp"
+#include "util/private_dir.hpp"
 #include "util/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,11 @@ sdk::Result<VolumeRecord> VolumeStore::create(const std::string &name,
   }
   if (auto existing = get(chosen)) {
     return *existing;
+  }
+  // Volumes hold what containers wrote, setuid files included: only root
+  // walks into them.
+  if (auto made = make_private_dir(root_ / "volumes", 0700); !made.ok()) {
+    return std::move(made).error();
   }
   std::error_code ec;
   std::filesystem::create_directories(directory(chosen) / "_data", ec);
