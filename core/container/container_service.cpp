@@ -2,6 +2,7 @@
 
 #include "container/seccomp_profile.hpp"
 #include "util/in_root.hpp"
+#include "util/mount_point.hpp"
 #include "util/text.hpp"
 
 #include <berth/sdk/mount.hpp>
@@ -9,7 +10,6 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -168,15 +168,6 @@ std::string host_hostname() {
   char name[256] = {};
   ::gethostname(name, sizeof name - 1);
   return name;
-}
-
-bool is_mount_point(const fs::path &path) {
-  struct stat here {};
-  struct stat parent {};
-  if (::stat(path.c_str(), &here) < 0 || ::stat(path.parent_path().c_str(), &parent) < 0) {
-    return false;
-  }
-  return here.st_dev != parent.st_dev;
 }
 
 std::time_t parse_time(const std::string &rfc3339) {
@@ -510,9 +501,16 @@ sdk::Result<void> ContainerService::prepare_bundle(const ContainerRecord &record
   if (auto mounted = sdk::mount_all(rootfs.mounts, in.rootfs); !mounted.ok()) {
     return mounted;
   }
-  auto user = resolve_user(in.rootfs, config.user);
+  // -u wins; else the image's User, as in Docker (an image made to run
+  // as nobody must not run as root because the user said nothing).
+  const auto image_user =
+      rootfs.config.value("config", json::object()).value("User", std::string{});
+  const auto &wanted_user = config.user.empty() ? image_user : config.user;
+  auto user = resolve_user(in.rootfs, wanted_user);
   if (!user.ok()) {
-    return with_context(std::move(user).error(), "--user " + config.user);
+    return with_context(std::move(user).error(), config.user.empty()
+                                                     ? "the image's User " + wanted_user
+                                                     : "--user " + wanted_user);
   }
   in.user = std::move(user).value();
   auto seccomp = resolve_seccomp(config);
@@ -795,10 +793,7 @@ void ContainerService::release_network(const std::string &id) {
 // Blocks until no monitor holds the container's lock: a monitor that
 // recorded the exit may still be detaching the network.
 void ContainerService::wait_for_monitor(const std::string &id) {
-  UniqueFd lock(::open((dir(id) / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
-  if (lock.get() >= 0) {
-    ::flock(lock.get(), LOCK_EX);
-  }
+  wait_for_monitor_exit(dir(id));
 }
 
 sdk::Result<UniqueFd> ContainerService::attach_for_control(const ContainerRecord &record) {

@@ -3,7 +3,6 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -170,16 +169,47 @@ sdk::Result<void> write_monitor_state(const fs::path &dir, const MonitorState &s
   return write_atomically(dir / monitor_files::kState, to_json(state).dump());
 }
 
+namespace {
+
+struct flock whole_file(short type) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  return range;
+}
+
+} // namespace
+
+UniqueFd hold_monitor_lock(const fs::path &dir) {
+  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  auto range = whole_file(F_WRLCK);
+  if (lock.get() < 0 || ::fcntl(lock.get(), F_SETLK, &range) != 0) {
+    return {};
+  }
+  return lock;
+}
+
+// F_GETLK only asks: taking and dropping the lock here would be a second
+// fd on the file in this process, harmless, but asking changes nothing.
 bool monitor_alive(const fs::path &dir) {
-  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDWR | O_CLOEXEC));
   if (lock.get() < 0) {
     return false;
   }
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) {
-    ::flock(lock.get(), LOCK_UN);
-    return false;
+  auto range = whole_file(F_WRLCK);
+  return ::fcntl(lock.get(), F_GETLK, &range) == 0 && range.l_type != F_UNLCK;
+}
+
+void wait_for_monitor_exit(const fs::path &dir) {
+  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDONLY | O_CLOEXEC));
+  if (lock.get() < 0) {
+    return;
   }
-  return errno == EWOULDBLOCK;
+  auto range = whole_file(F_RDLCK);
+  int waited = 0;
+  do {
+    waited = ::fcntl(lock.get(), F_SETLKW, &range);
+  } while (waited != 0 && errno == EINTR);
 }
 
 std::string rfc3339_now() {

@@ -67,8 +67,19 @@ nlohmann::json to_json(const MonitorState &state);
 std::optional<MonitorState> read_monitor_state(const std::filesystem::path &dir);
 sdk::Result<void> write_monitor_state(const std::filesystem::path &dir, const MonitorState &state);
 
+// Takes dir/shim.lock for the calling berth-shim, or returns an invalid fd
+// when another shim holds it. A POSIX record lock, not flock: a container
+// init cloned from the shim waits for `start` holding copies of the shim's
+// fds, and would keep an flock (which belongs to the open file) after the
+// shim died, so that no command could ever see the shim gone. Record locks
+// belong to the process and are not inherited. The shim must not close
+// another fd on the file while it runs (that would drop the lock).
+sdk::UniqueFd hold_monitor_lock(const std::filesystem::path &dir);
+
 // True while a shim holds dir/shim.lock.
 bool monitor_alive(const std::filesystem::path &dir);
+// Blocks until no shim holds dir/shim.lock.
+void wait_for_monitor_exit(const std::filesystem::path &dir);
 
 // Now, as Docker prints times: 2026-11-22T16:00:00.123456789Z.
 std::string rfc3339_now();

@@ -7,6 +7,7 @@
 #include "layer/layer_reader.hpp"
 #include "util/fd.hpp"
 #include "util/file_lock.hpp"
+#include "util/mount_point.hpp"
 #include <berth/sdk/mount.hpp>
 
 #include <fcntl.h>
@@ -983,17 +984,6 @@ sdk::Result<void> ImageService::unmount(const std::string &reference) {
     return wrap(e);
   }
 }
-
-namespace {
-
-bool is_mount_point(const std::filesystem::path &path) {
-  struct stat here {};
-  struct stat parent {};
-  return ::stat(path.c_str(), &here) == 0 && ::stat(path.parent_path().c_str(), &parent) == 0 &&
-         here.st_dev != parent.st_dev;
-}
-
-} // namespace
 
 sdk::Result<void> ImageService::unmount_locked(const std::string &reference) {
   try {

@@ -18,7 +18,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -568,8 +567,8 @@ void run_on_exit(const std::vector<std::string> &command) {
 }
 
 int shim_main(const fs::path &dir, int ready) {
-  UniqueFd lock(::open((dir / monitor_files::kLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock.get() < 0 || ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
+  auto lock = hold_monitor_lock(dir);
+  if (!lock.valid()) {
     const json failed = {{"event", "failed"},
                          {"code", "busy"},
                          {"message", "another berth-shim already monitors this container"}};

@@ -76,12 +76,14 @@ std::vector<int> own_children() {
 }
 
 // busybox with a link per applet, and the users the tests switch to.
-void write_busybox_image(const fs::path &tarball) {
+} // namespace
+
+std::vector<TarEntry> ContainerTest::busybox_entries() {
   std::vector<TarEntry> entries = {dir("bin"), dir("etc"),        dir("dev"),        dir("proc"),
                                    dir("sys"), dir("root", 0700), dir("tmp", 01777), dir("var")};
   entries.push_back(file("bin/busybox", slurp("/bin/busybox"), 0755));
   const auto applets = run_process({"/bin/busybox", "--list"});
-  ASSERT_EQ(applets.exit_code, 0) << applets.err;
+  EXPECT_EQ(applets.exit_code, 0) << applets.err;
   std::istringstream names(applets.out);
   std::string name;
   while (std::getline(names, name)) {
@@ -92,10 +94,8 @@ void write_busybox_image(const fs::path &tarball) {
   entries.push_back(file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
                                        "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n"));
   entries.push_back(file("etc/group", "root:x:0:\nnogroup:x:65534:\n"));
-  write_tar(tarball, entries);
+  return entries;
 }
-
-} // namespace
 
 namespace {
 
@@ -141,7 +141,7 @@ void ContainerTest::SetUpTestSuite() {
   }
   image_dir_ = std::make_unique<TempDir>("berth-containers-image");
   image_tar_ = image_dir_->path() / "busybox.tar";
-  write_busybox_image(image_tar_);
+  write_tar(image_tar_, busybox_entries());
 }
 
 void ContainerTest::TearDownTestSuite() {
@@ -228,10 +228,37 @@ void ContainerTest::remove_everything() {
 }
 
 Completed ContainerTest::berth(const std::vector<std::string> &args) const {
-  std::vector<std::string> argv{"/usr/bin/timeout", "-k",     "5",           "60",
-                                BERTH_EXECUTABLE,   "--root", root_.string()};
+  return berth_at(root_, args);
+}
+
+Completed ContainerTest::berth_at(const std::filesystem::path &root,
+                                  const std::vector<std::string> &args,
+                                  const std::filesystem::path &stack) {
+  std::vector<std::string> argv{"/usr/bin/timeout", "-k",     "5",          "60",
+                                BERTH_EXECUTABLE,   "--root", root.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, {{"BERTH_STACK", kStack}});
+  return run_process(argv, {{"BERTH_STACK", stack.empty() ? kStack : stack.string()}});
+}
+
+int ContainerTest::spawn_berth(const std::vector<std::string> &args) const {
+  std::vector<std::string> argv{BERTH_EXECUTABLE, "--root", root_.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char *> pointers;
+  for (auto &arg : argv) {
+    pointers.push_back(arg.data());
+  }
+  pointers.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::setenv("BERTH_STACK", kStack, 1);
+    ::execv(pointers.front(), pointers.data());
+    ::_exit(127);
+  }
+  return child;
 }
 
 Completed ContainerTest::shell(const std::string &script) const {

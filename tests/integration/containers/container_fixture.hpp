@@ -10,6 +10,7 @@
 // exactly which are still alive.
 #pragma once
 
+#include "support/image_builder.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 
@@ -48,6 +49,16 @@ protected:
   // `berth --root ROOT ARGS...` with the built-in default stack, killed
   // after a minute so that a hang fails the test instead of stalling it.
   Completed berth(const std::vector<std::string> &args) const;
+  // The same against another state root (and stack file, when given).
+  static Completed berth_at(const std::filesystem::path &root, const std::vector<std::string> &args,
+                            const std::filesystem::path &stack = {});
+  // The busybox tree the suite's image holds, as one layer's entries.
+  static std::vector<TarEntry> busybox_entries();
+  // The busybox image's archive, for another root to import.
+  static const std::filesystem::path &image_tar() { return image_tar_; }
+  // Starts `berth --root ROOT ARGS...` in the background, stdio on
+  // /dev/null; its pid (a child of this process, for wait_child).
+  int spawn_berth(const std::vector<std::string> &args) const;
   // A /bin/sh script in which $BERTH is `berth --root ROOT`.
   Completed shell(const std::string &script) const;
   // `run -d ARGS...`: asserts that it started, remembers and returns the id.

@@ -29,30 +29,6 @@ namespace {
 const char *const kIp = "/usr/sbin/ip";
 const char *const kNft = "/usr/sbin/nft";
 
-std::string slurp(const fs::path &file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The same busybox tree as ContainerTest's image, as one layer.
-std::vector<TarEntry> busybox_layer() {
-  std::vector<TarEntry> entries = {dir("bin"), dir("etc"),        dir("dev"),        dir("proc"),
-                                   dir("sys"), dir("root", 0700), dir("tmp", 01777), dir("var")};
-  entries.push_back(file("bin/busybox", slurp("/bin/busybox"), 0755));
-  std::istringstream names(run_process({"/bin/busybox", "--list"}).out);
-  std::string name;
-  while (std::getline(names, name)) {
-    if (!name.empty() && name != "busybox") {
-      entries.push_back(symlink("bin/" + name, "busybox"));
-    }
-  }
-  entries.push_back(file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"));
-  entries.push_back(file("etc/group", "root:x:0:\n"));
-  return entries;
-}
-
 } // namespace
 
 void NetworkTest::SetUpTestSuite() {
@@ -68,7 +44,7 @@ void NetworkTest::SetUpTestSuite() {
     return;
   }
   exposed_dir_ = std::make_unique<TempDir>("berth-network-image");
-  write_oci_archive(exposed_dir_->path() / "exposed.tar", {busybox_layer()}, kExposedImage,
+  write_oci_archive(exposed_dir_->path() / "exposed.tar", {busybox_entries()}, kExposedImage,
                     R"({"Cmd": ["/bin/sh"], "ExposedPorts": {"80/tcp": {}, "5353/udp": {}}})");
 }
 
