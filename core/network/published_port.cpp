@@ -39,6 +39,27 @@ std::optional<std::pair<std::uint16_t, std::uint16_t>> parse_range(std::string_v
   return std::pair{*first, *last};
 }
 
+struct ExposedRange {
+  std::uint16_t first = 0;
+  std::uint16_t second = 0;
+  std::string protocol;
+};
+
+// An image may only say which of its ports listen: never a host address or
+// port, which are the user's to choose with -p.
+std::optional<ExposedRange> exposed_range(const std::string &key) {
+  const auto slash = key.find('/');
+  const auto protocol = slash == std::string::npos ? std::string("tcp") : key.substr(slash + 1);
+  if (protocol != "tcp" && protocol != "udp") {
+    return std::nullopt;
+  }
+  auto range = parse_range(std::string_view(key).substr(0, slash), false);
+  if (!range) {
+    return std::nullopt;
+  }
+  return ExposedRange{range->first, range->second, protocol};
+}
+
 } // namespace
 
 nlohmann::json to_json(const PublishedPort &port) {
@@ -105,13 +126,17 @@ sdk::Result<std::vector<PublishedPort>> exposed_ports(const nlohmann::json &imag
   const auto config = image_config.value("config", nlohmann::json::object());
   const auto exposed = config.value("ExposedPorts", nlohmann::json::object());
   for (const auto &[key, ignored] : exposed.items()) {
-    auto parsed = parse_publish(key);
-    if (!parsed.ok()) {
+    auto range = exposed_range(key);
+    if (!range) {
       return sdk::make_error(Errc::invalid_argument,
-                             "the image exposes '" + key + "', which is not PORT[/tcp|udp]",
+                             "the image exposes '" + key +
+                                 "', which is not PORT[/tcp|udp] or START-END[/tcp|udp]; "
+                                 "publish its ports with -p instead of -P",
                              "--publish-all");
     }
-    ports.insert(ports.end(), parsed->begin(), parsed->end());
+    for (unsigned port = range->first; port <= range->second; ++port) {
+      ports.push_back({"", 0, static_cast<std::uint16_t>(port), range->protocol});
+    }
   }
   return ports;
 }

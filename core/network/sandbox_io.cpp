@@ -1,5 +1,7 @@
 #include "network/sandbox_io.hpp"
 
+#include "util/in_root.hpp"
+
 #include <berth/sdk/ipv4.hpp>
 
 #include <arpa/inet.h>
@@ -10,8 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace berth {
@@ -139,13 +139,12 @@ sdk::Result<void> write_in_place(const std::filesystem::path &file, const std::s
 
 sdk::Result<void> rewrite_hosts_peers(const std::filesystem::path &file,
                                       const std::vector<HostsEntry> &peers) {
-  std::ifstream in(file);
-  if (!in) {
+  const UniqueFd in(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!in.valid()) {
     return {}; // the container's directory is gone: nothing to update
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto text = buffer.str();
+  // The container can write its /etc/hosts: read only a bounded part.
+  auto text = read_whole_lines(in.get());
   const auto marker = text.find(kPeersMarker);
   text.resize(marker == std::string::npos ? text.size() : marker);
   return write_in_place(file, text + peers_text(peers));

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <sstream>
 
 namespace berth {
@@ -58,11 +59,19 @@ std::optional<std::string> read_file_in_root(const std::filesystem::path &root,
   if (file.get() < 0 || ::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
     return std::nullopt;
   }
+  return read_whole_lines(file.get());
+}
+
+std::string read_whole_lines(int fd, std::size_t limit) {
   std::string text;
-  char buffer[8192];
+  std::array<char, 8192> buffer{};
   ssize_t n = 0;
-  while ((n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
-    text.append(buffer, static_cast<std::size_t>(n));
+  while (text.size() <= limit && (n = ::read(fd, buffer.data(), buffer.size())) > 0) {
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  if (text.size() > limit) {
+    const auto last_newline = limit == 0 ? std::string::npos : text.rfind('\n', limit - 1);
+    text.resize(last_newline == std::string::npos ? 0 : last_newline + 1);
   }
   return text;
 }

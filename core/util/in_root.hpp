@@ -18,7 +18,18 @@ int open_in_root(int root, const std::string &path, int flags, mode_t mode = 0);
 // mkdir -p of path below root (for a missing working directory).
 sdk::Result<void> make_directories_in_root(const std::filesystem::path &root,
                                            const std::string &path);
-// The whole of a small file below root, or nullopt when it is absent.
+// How much of a file a container can write berth reads (its /etc/passwd,
+// /etc/group, /etc/hosts): a container that grows one to gigabytes must not
+// make berth use gigabytes.
+inline constexpr std::size_t kContainerFileLimit = std::size_t{4} << 20;
+
+// What fd holds, up to limit bytes; a longer file is cut after its last
+// whole line within limit, so that no half line is ever parsed as a whole
+// entry ("app:x:100" of "app:x:1000:...").
+std::string read_whole_lines(int fd, std::size_t limit = kContainerFileLimit);
+
+// A small regular file below root, read with read_whole_lines, or nullopt
+// when it is absent or not a regular file.
 std::optional<std::string> read_file_in_root(const std::filesystem::path &root,
                                              const std::string &path);
 

@@ -42,6 +42,24 @@ TEST(PublishedPort, ExposedPortsOfAnImage) {
   EXPECT_EQ(ports->at(0).host_port, 0);
 }
 
+// An image's config must not choose host addresses or ports for -P.
+TEST(PublishedPort, ExposedPortsTakeOnlyContainerPortsAndRanges) {
+  auto exposes = [](const std::string &key) {
+    return exposed_ports({{"config", {{"ExposedPorts", {{key, nlohmann::json::object()}}}}}});
+  };
+  auto range = exposes("8000-8002/udp");
+  ASSERT_TRUE(range.ok()) << range.error().describe();
+  ASSERT_EQ(range->size(), 3U);
+  EXPECT_EQ(range->at(2), (PublishedPort{"", 0, 8002, "udp"}));
+  EXPECT_EQ(exposes("53").value().at(0), (PublishedPort{"", 0, 53, "tcp"}));
+  for (const char *hostile : {"1-20000:1-20000/tcp", "127.0.0.1:22:22", "8080:80", "0.0.0.0::80",
+                              "80/sctp", "80/tcp/udp", "0/tcp", "90-80"}) {
+    auto refused = exposes(hostile);
+    ASSERT_FALSE(refused.ok()) << hostile;
+    EXPECT_NE(refused.error().message.find("which is not PORT"), std::string::npos);
+  }
+}
+
 TEST(PublishedPort, AddHost) {
   EXPECT_EQ(parse_add_host("db:10.0.0.5").value(), "10.0.0.5\tdb");
   EXPECT_EQ(parse_add_host("db=10.0.0.5").value(), "10.0.0.5\tdb");
