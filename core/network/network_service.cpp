@@ -802,7 +802,17 @@ json NetworkService::settings(const std::string &container) {
          {"HostPort", std::to_string(port.host_port)}});
   }
   auto sandbox = impl_->store.sandbox(container);
-  return {{"Networks", networks}, {"Ports", ports}, {"SandboxKey", sandbox ? sandbox->netns : ""}};
+  // Docker's top-level address fields describe the container on the network
+  // named bridge (empty elsewhere), so `inspect -f
+  // '{{.NetworkSettings.IPAddress}}'` answers as scripts expect.
+  const auto bridge = networks.value("bridge", json::object());
+  return {{"Networks", networks},
+          {"Ports", ports},
+          {"SandboxKey", sandbox ? sandbox->netns : ""},
+          {"IPAddress", bridge.value("IPAddress", "")},
+          {"IPPrefixLen", bridge.value("IPPrefixLen", 0)},
+          {"Gateway", bridge.value("Gateway", "")},
+          {"MacAddress", bridge.value("MacAddress", "")}};
 }
 
 sdk::Result<void> NetworkService::gc() {

@@ -121,6 +121,38 @@ Format format_option(const po::variables_map &vm) {
   throw UsageError("invalid --format '" + text + "' (use table or json)");
 }
 
+void add_output_format_option(po::options_description &options) {
+  options.add_options()("format", po::value<std::string>()->value_name("FORMAT"),
+                        "table (default), json, or a Go template: '{{.ID}} {{.Status}}', "
+                        "'table {{.ID}}\\t{{.Status}}'");
+}
+
+void add_inspect_format_option(po::options_description &options) {
+  options.add_options()("format,f", po::value<std::string>()->value_name("FORMAT"),
+                        "json (default) or a Go template for each item: '{{.State.Pid}}'");
+}
+
+OutputFormat output_format(const po::variables_map &vm) {
+  try {
+    return OutputFormat::parse(vm.count("format") != 0U ? vm["format"].as<std::string>() : "");
+  } catch (const TemplateError &e) {
+    throw UsageError(e.what());
+  }
+}
+
+bool print_templated(const OutputFormat &format, const std::vector<nlohmann::json> &items,
+                     const HeaderNames &headers) {
+  if (!format.is_template()) {
+    return false;
+  }
+  try {
+    std::cout << format.render(items, headers) << std::flush;
+  } catch (const TemplateError &e) {
+    throw CommandError(e.what());
+  }
+  return true;
+}
+
 int run_group(Context &context, const std::vector<std::string> &args, const std::string &group,
               const std::string &summary, const std::vector<Command> &subcommands) {
   auto print_help = [&](std::ostream &out) {

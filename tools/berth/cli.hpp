@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/engine.hpp"
+#include "format/output_format.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -97,9 +98,23 @@ inline void ok_or_fail(const sdk::Result<void> &result) {
 
 enum class Format { table, json };
 
-// --format, validated.
+// --format, validated, for commands that print only their table or JSON.
 Format format_option(const po::variables_map &vm);
 void add_format_option(po::options_description &options);
+
+// --format as docker reads it: the command's table, json, or a Go template
+// over the objects `--format json` prints ("table TEMPLATE" for columns).
+// A template that does not parse is a usage error.
+void add_output_format_option(po::options_description &options);
+// inspect's -f/--format: JSON by default, or a Go template for each item.
+void add_inspect_format_option(po::options_description &options);
+OutputFormat output_format(const po::variables_map &vm);
+
+// Prints items through format's template and returns true; false when the
+// format is not a template. A template that fails on an item is a
+// CommandError.
+bool print_templated(const OutputFormat &format, const std::vector<nlohmann::json> &items,
+                     const HeaderNames &headers = {});
 
 // Dispatches to one of subcommands ("plugins ls"); prints the group's help
 // when called bare or with --help.

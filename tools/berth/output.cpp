@@ -32,6 +32,20 @@ void print_table(std::ostream &out, const std::vector<std::string> &header,
   }
 }
 
+void print_field_table(std::ostream &out, const std::vector<std::string> &header,
+                       const std::vector<std::string> &fields,
+                       const std::vector<nlohmann::json> &rows) {
+  std::vector<std::vector<std::string>> cells;
+  cells.reserve(rows.size());
+  for (const auto &row : rows) {
+    auto &line = cells.emplace_back();
+    for (const auto &field : fields) {
+      line.push_back(row.at(field).get<std::string>());
+    }
+  }
+  print_table(out, header, cells);
+}
+
 void print_json(std::ostream &out, const nlohmann::json &value) {
   out << value.dump(2) << '\n';
 }

@@ -13,6 +13,11 @@ namespace berth::cli {
 void print_table(std::ostream &out, const std::vector<std::string> &header,
                  const std::vector<std::vector<std::string>> &rows);
 
+// A table whose columns are string fields of JSON rows: fields[i] under header[i].
+void print_field_table(std::ostream &out, const std::vector<std::string> &header,
+                       const std::vector<std::string> &fields,
+                       const std::vector<nlohmann::json> &rows);
+
 void print_json(std::ostream &out, const nlohmann::json &value);
 
 // "24.0 GiB"

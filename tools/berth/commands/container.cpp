@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -220,16 +221,36 @@ std::string command_text(const ContainerView &view) {
   return "\"" + text + "\"";
 }
 
+// What a --format template sees for a `ps` row: the JSON row plus docker's
+// `ps --format` fields, which win where the names meet (Names and Command
+// are docker's strings there, not lists).
+nlohmann::json ps_template_row(const ContainerView &view, bool full) {
+  auto row = view_json(view);
+  row["ID"] = full ? view.record.id : short_id(view.record.id);
+  row["Names"] = view.record.name;
+  row["Command"] = command_text(view);
+  row["CreatedAt"] = view.record.created;
+  row["RunningFor"] = view.created_text();
+  return row;
+}
+
+const HeaderNames &ps_headers() {
+  static const HeaderNames headers = {
+      {"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"ImageID", "IMAGE ID"}};
+  return headers;
+}
+
 int run_ps(Context &context, const strings &args) {
   po::options_description options("List options");
   options.add_options()("all,a", po::bool_switch(), "show all containers, not only running ones")(
       "quiet,q", po::bool_switch(), "print ids only")("no-trunc", po::bool_switch(),
                                                       "do not shorten ids");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed = parse_command(context, args, "ps [OPTIONS]", "List containers.", options);
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   auto engine = context.open_engine();
   const auto views = value_or_exit(service(*engine).list(parsed.vm["all"].as<bool>()));
   const bool full = parsed.vm["no-trunc"].as<bool>();
@@ -239,12 +260,21 @@ int run_ps(Context &context, const strings &args) {
     }
     return kExitOk;
   }
-  if (format_option(parsed.vm) == Format::json) {
+  if (format.kind() == OutputFormat::Kind::json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto &view : views) {
       list.push_back(view_json(view));
     }
     print_json(std::cout, list);
+    return kExitOk;
+  }
+  if (format.is_template()) {
+    std::vector<nlohmann::json> rows;
+    rows.reserve(views.size());
+    for (const auto &view : views) {
+      rows.push_back(ps_template_row(view, full));
+    }
+    print_templated(format, rows, ps_headers());
     return kExitOk;
   }
   std::vector<strings> rows;
@@ -442,14 +472,16 @@ int run_exec(Context &context, const strings &args) {
 
 int run_inspect(Context &context, const strings &args) {
   po::options_description options("Inspect options");
+  add_inspect_format_option(options);
   auto parsed =
-      parse_command(context, args, "inspect CONTAINER...",
+      parse_command(context, args, "inspect [OPTIONS] CONTAINER...",
                     "Show containers' configuration and state as JSON.", options, {"container..."});
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   auto engine = context.open_engine();
-  nlohmann::json list = nlohmann::json::array();
+  std::vector<nlohmann::json> list;
   for (const auto &name : operands(parsed.vm, "container")) {
     auto found = service(*engine).inspect(name);
     if (!found.ok()) {
@@ -463,7 +495,9 @@ int run_inspect(Context &context, const strings &args) {
     }
     list.push_back(*found);
   }
-  print_json(std::cout, list);
+  if (!print_templated(format, list)) {
+    print_json(std::cout, nlohmann::json(list));
+  }
   return kExitOk;
 }
 
@@ -537,16 +571,60 @@ int run_top(Context &context, const strings &args) {
   return kExitOk;
 }
 
+// One container's sample as `stats --format json` prints it, with docker's
+// `stats --format` fields (CPUPerc, MemUsage, PIDs) as the table shows them.
+nlohmann::json stats_row(const std::string &name, const sdk::ContainerStats &stats, double cpu) {
+  std::array<char, 16> percent{};
+  std::snprintf(percent.data(), percent.size(), "%.2f%%", cpu);
+  return {{"Name", name},
+          {"CPUPercent", cpu},
+          {"CPUNanoseconds", stats.cpu_usage_ns},
+          {"MemoryBytes", stats.memory_bytes},
+          {"MemoryLimitBytes", stats.memory_limit_bytes},
+          {"Pids", stats.pids},
+          {"PidsLimit", stats.pids_limit},
+          {"Container", name},
+          {"CPUPerc", percent.data()},
+          {"MemUsage", human_bytes(stats.memory_bytes) + " / " +
+                           (stats.memory_limit_bytes == 0 ? std::string("unlimited")
+                                                          : human_bytes(stats.memory_limit_bytes))},
+          {"PIDs", std::to_string(stats.pids)}};
+}
+
+const HeaderNames &stats_headers() {
+  static const HeaderNames headers = {{"CPUPerc", "CPU %"},
+                                      {"MemUsage", "MEM USAGE / LIMIT"},
+                                      {"CPUPercent", "CPU %"},
+                                      {"PIDs", "PIDS"}};
+  return headers;
+}
+
+void print_stats(const OutputFormat &format, const std::vector<nlohmann::json> &samples,
+                 bool clear_screen) {
+  if (format.kind() == OutputFormat::Kind::json) {
+    print_json(std::cout, nlohmann::json(samples));
+    return;
+  }
+  if (clear_screen) {
+    std::cout << "\033[2J\033[H";
+  }
+  if (!print_templated(format, samples, stats_headers())) {
+    print_field_table(std::cout, {"NAME", "CPU %", "MEM USAGE / LIMIT", "PIDS"},
+                      {"Name", "CPUPerc", "MemUsage", "PIDs"}, samples);
+  }
+}
+
 int run_stats(Context &context, const strings &args) {
   po::options_description options("Stats options");
   options.add_options()("no-stream", po::bool_switch(), "print one sample and exit");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed =
       parse_command(context, args, "stats [OPTIONS] [CONTAINER...]",
                     "Show containers' CPU, memory and process counts.", options, {"container..."});
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   auto engine = context.open_engine();
   auto &containers = service(*engine);
   auto names = operands(parsed.vm, "container");
@@ -556,12 +634,10 @@ int run_stats(Context &context, const strings &args) {
     }
   }
   const bool stream = !parsed.vm["no-stream"].as<bool>();
-  const auto format = format_option(parsed.vm);
   // CPU % needs two samples; the first pass only records them.
   std::map<std::string, std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> last;
   for (int pass = 0;; ++pass) {
-    nlohmann::json list = nlohmann::json::array();
-    std::vector<strings> rows;
+    std::vector<nlohmann::json> samples;
     for (const auto &name : names) {
       const auto stats = value_or_fail(containers.stats(name));
       const auto now = std::chrono::steady_clock::now();
@@ -572,30 +648,10 @@ int run_stats(Context &context, const strings &args) {
               std::max(1.0, wall.count());
       }
       last[name] = {stats.cpu_usage_ns, now};
-      char percent[16];
-      std::snprintf(percent, sizeof percent, "%.2f%%", cpu);
-      list.push_back({{"Name", name},
-                      {"CPUPercent", cpu},
-                      {"CPUNanoseconds", stats.cpu_usage_ns},
-                      {"MemoryBytes", stats.memory_bytes},
-                      {"MemoryLimitBytes", stats.memory_limit_bytes},
-                      {"Pids", stats.pids},
-                      {"PidsLimit", stats.pids_limit}});
-      rows.push_back({name, percent,
-                      human_bytes(stats.memory_bytes) + " / " +
-                          (stats.memory_limit_bytes == 0 ? std::string("unlimited")
-                                                         : human_bytes(stats.memory_limit_bytes)),
-                      std::to_string(stats.pids)});
+      samples.push_back(stats_row(name, stats, cpu));
     }
     if (pass > 0) {
-      if (format == Format::json) {
-        print_json(std::cout, list);
-      } else {
-        if (stream && ::isatty(STDOUT_FILENO) != 0) {
-          std::cout << "\033[2J\033[H";
-        }
-        print_table(std::cout, {"NAME", "CPU %", "MEM USAGE / LIMIT", "PIDS"}, rows);
-      }
+      print_stats(format, samples, stream && ::isatty(STDOUT_FILENO) != 0);
       std::cout << std::flush;
       if (!stream) {
         return kExitOk;

@@ -39,17 +39,38 @@ std::string created_cell(const std::string &created) {
   return created.substr(0, 10) + " " + created.substr(11, 8);
 }
 
+// What a --format template sees for an image row: one per tag, as in the
+// table, with the JSON row's fields and docker's `images --format` ones.
+std::vector<nlohmann::json> image_template_rows(const nlohmann::json &image) {
+  auto tags = image["RepoTags"].get<std::vector<std::string>>();
+  if (tags.empty()) {
+    tags.emplace_back("<none>:<none>");
+  }
+  std::vector<nlohmann::json> rows;
+  for (const auto &tag : tags) {
+    auto row = image;
+    const auto colon = tag.rfind(':');
+    row["ID"] = short_id(image["Id"]);
+    row["Repository"] = tag.substr(0, colon);
+    row["Tag"] = tag.substr(colon + 1);
+    row["CreatedAt"] = created_cell(image["Created"]);
+    row["Size"] = human_bytes(image["Size"].get<std::uint64_t>());
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 int run_ls(Context &context, const std::vector<std::string> &args) {
   po::options_description options("List options");
   options.add_options()("quiet,q", "print image ids only")("all,a",
                                                            "also untagged images (default)");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed = parse_command(context, args, "image ls [OPTIONS]",
                               "List images: repository, tag, id, creation time and size.", options);
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto format = format_option(parsed.vm);
+  const auto format = output_format(parsed.vm);
   auto engine = context.open_engine();
   auto list = value_or_fail(images_of(*engine).list());
   if (parsed.vm.count("quiet") != 0U) {
@@ -58,74 +79,89 @@ int run_ls(Context &context, const std::vector<std::string> &args) {
     }
     return kExitOk;
   }
-  if (format == Format::json) {
-    auto out = nlohmann::json::array();
-    for (const auto &image : list) {
-      out.push_back({{"Id", image.id},
-                     {"Digest", image.manifest_digest},
-                     {"RepoTags", image.tags},
-                     {"Created", image.created},
-                     {"Size", image.size}});
-    }
+  auto out = nlohmann::json::array();
+  for (const auto &image : list) {
+    out.push_back({{"Id", image.id},
+                   {"Digest", image.manifest_digest},
+                   {"RepoTags", image.tags},
+                   {"Created", image.created},
+                   {"Size", image.size}});
+  }
+  if (format.kind() == OutputFormat::Kind::json) {
     print_json(std::cout, out);
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto &image : list) {
-    auto tags = image.tags.empty() ? std::vector<std::string>{"<none>:<none>"} : image.tags;
-    for (const auto &tag : tags) {
-      const auto colon = tag.rfind(':');
-      rows.push_back({tag.substr(0, colon), tag.substr(colon + 1), short_id(image.id),
-                      created_cell(image.created), human_bytes(image.size)});
-    }
+  std::vector<nlohmann::json> rows;
+  for (const auto &image : out) {
+    auto tagged = image_template_rows(image);
+    rows.insert(rows.end(), tagged.begin(), tagged.end());
   }
-  print_table(std::cout, {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}, rows);
+  if (!print_templated(format, rows, {{"ID", "IMAGE ID"}})) {
+    print_field_table(std::cout, {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"},
+                      {"Repository", "Tag", "ID", "CreatedAt", "Size"}, rows);
+  }
   return kExitOk;
 }
 
 int run_inspect(Context &context, const std::vector<std::string> &args) {
-  auto parsed = parse_command(context, args, "image inspect IMAGE...",
+  po::options_description options("Inspect options");
+  add_inspect_format_option(options);
+  auto parsed = parse_command(context, args, "image inspect [OPTIONS] IMAGE...",
                               "Show images as JSON: id, manifest digest, tags, config, and each "
                               "layer's digest, diff ID and size.",
-                              po::options_description("Inspect options"), {"image..."});
+                              options, {"image..."});
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   auto refs = required_list(parsed.vm, "image", context, "IMAGE");
   auto engine = context.open_engine();
-  auto out = nlohmann::json::array();
+  std::vector<nlohmann::json> out;
+  out.reserve(refs.size());
   for (const auto &ref : refs) {
     out.push_back(value_or_fail(images_of(*engine).inspect(ref)));
   }
-  print_json(std::cout, out);
+  if (!print_templated(format, out)) {
+    print_json(std::cout, nlohmann::json(out));
+  }
   return kExitOk;
+}
+
+// What a --format template sees for a history row: the JSON row with
+// docker's `history --format` fields.
+nlohmann::json history_template_row(nlohmann::json row) {
+  const auto id = row["Id"].get<std::string>();
+  row["ID"] = id == "<missing>" ? id : short_id(id);
+  row["CreatedAt"] = created_cell(row["Created"]);
+  row["Size"] = human_bytes(row["Size"].get<std::uint64_t>());
+  return row;
 }
 
 int run_history(Context &context, const std::vector<std::string> &args) {
   po::options_description options("History options");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed = parse_command(
       context, args, "image history [OPTIONS] IMAGE",
       "Show how an image was built: one row per history step, newest first.", options, {"image"});
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto format = format_option(parsed.vm);
+  const auto format = output_format(parsed.vm);
   const auto ref = required(parsed.vm, "image", context, "IMAGE");
   auto engine = context.open_engine();
   auto rows_json = value_or_fail(images_of(*engine).history(ref));
-  if (format == Format::json) {
+  if (format.kind() == OutputFormat::Kind::json) {
     print_json(std::cout, rows_json);
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> rows;
+  std::vector<nlohmann::json> rows;
   for (const auto &row : rows_json) {
-    const auto id = row["Id"].get<std::string>();
-    rows.push_back({id == "<missing>" ? id : short_id(id), created_cell(row["Created"]),
-                    row["CreatedBy"], human_bytes(row["Size"].get<std::uint64_t>()),
-                    row["Comment"]});
+    rows.push_back(history_template_row(row));
   }
-  print_table(std::cout, {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}, rows);
+  if (!print_templated(format, rows, {{"ID", "IMAGE"}})) {
+    print_field_table(std::cout, {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"},
+                      {"ID", "CreatedAt", "CreatedBy", "Size", "Comment"}, rows);
+  }
   return kExitOk;
 }
 

@@ -79,19 +79,19 @@ void print_info(const nlohmann::json &info) {
 
 int run_info(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Info options");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed =
       parse_command(context, args, "info [OPTIONS]",
                     "Show the stack in use, the chosen drivers and the host's facts.", options);
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto format = format_option(parsed.vm);
+  const auto format = output_format(parsed.vm);
   const auto engine = context.open_engine();
   const auto info = info_json(*engine);
-  if (format == Format::json) {
+  if (format.kind() == OutputFormat::Kind::json) {
     print_json(std::cout, info);
-  } else {
+  } else if (!print_templated(format, {info})) {
     print_info(info);
   }
   return kExitOk;

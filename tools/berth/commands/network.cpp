@@ -93,12 +93,12 @@ int run_ls(Context &context, const strings &args) {
   po::options_description options("List options");
   options.add_options()("quiet,q", po::bool_switch(),
                         "print ids only")("no-trunc", po::bool_switch(), "print full ids");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed = parse_command(context, args, "network ls [OPTIONS]", "List networks.", options);
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto format = format_option(parsed.vm);
+  const auto format = output_format(parsed.vm);
   const bool no_trunc = parsed.vm["no-trunc"].as<bool>();
   auto engine = context.open_engine();
   auto records = value_or_fail(networks(*engine).list());
@@ -110,12 +110,16 @@ int run_ls(Context &context, const strings &args) {
     }
     return kExitOk;
   }
-  if (format == Format::json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto &record : records) {
-      out.push_back(list_json(record, no_trunc));
-    }
-    print_json(std::cout, out);
+  std::vector<nlohmann::json> out;
+  out.reserve(records.size());
+  for (const auto &record : records) {
+    out.push_back(list_json(record, no_trunc));
+  }
+  if (format.kind() == OutputFormat::Kind::json) {
+    print_json(std::cout, nlohmann::json(out));
+    return kExitOk;
+  }
+  if (print_templated(format, out, {{"ID", "NETWORK ID"}})) {
     return kExitOk;
   }
   std::vector<strings> rows;
@@ -131,18 +135,19 @@ int run_ls(Context &context, const strings &args) {
 // any miss fails the command.
 int run_inspect(Context &context, const strings &args) {
   po::options_description options("Inspect options");
-  add_format_option(options); // JSON is the only output; accepted for scripts that ask
-  auto parsed = parse_command(context, args, "network inspect NETWORK...", "Show networks as JSON.",
-                              options, {"network..."});
+  add_inspect_format_option(options);
+  auto parsed = parse_command(context, args, "network inspect [OPTIONS] NETWORK...",
+                              "Show networks as JSON.", options, {"network..."});
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   const auto names = list(parsed.vm, "network");
   if (names.empty()) {
     throw UsageError("name at least one network; see 'berth network inspect --help'");
   }
   auto engine = context.open_engine();
-  nlohmann::json out = nlohmann::json::array();
+  std::vector<nlohmann::json> out;
   strings errors;
   for (const auto &name : names) {
     auto found = networks(*engine).inspect(name);
@@ -152,7 +157,9 @@ int run_inspect(Context &context, const strings &args) {
       errors.push_back(found.error().describe());
     }
   }
-  print_json(std::cout, out);
+  if (!print_templated(format, out)) {
+    print_json(std::cout, nlohmann::json(out));
+  }
   for (const auto &error : errors) {
     std::cerr << error << "\n";
   }

@@ -12,17 +12,21 @@ namespace {
 
 int run_version(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Version options");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed = parse_command(context, args, "version [OPTIONS]",
                               "Print berth's version, its plugin ABI and toolchain.", options);
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   const auto abi = Engine::plugin_abi();
-  if (format_option(parsed.vm) == Format::json) {
-    print_json(
-        std::cout,
-        {{"version", berth_version()}, {"pluginAbi", abi}, {"toolchain", Engine::toolchain_tag()}});
+  const nlohmann::json version = {
+      {"version", berth_version()}, {"pluginAbi", abi}, {"toolchain", Engine::toolchain_tag()}};
+  if (format.kind() == OutputFormat::Kind::json) {
+    print_json(std::cout, version);
+    return kExitOk;
+  }
+  if (print_templated(format, {version})) {
     return kExitOk;
   }
   std::cout << "berth version " << berth_version() << "\n"

@@ -46,11 +46,12 @@ int run_create(Context &context, const strings &args) {
 int run_ls(Context &context, const strings &args) {
   po::options_description options("List options");
   options.add_options()("quiet,q", po::bool_switch(), "print names only");
-  add_format_option(options);
+  add_output_format_option(options);
   auto parsed = parse_command(context, args, "volume ls [OPTIONS]", "List volumes.", options);
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   auto engine = context.open_engine();
   const auto volumes = value_or_fail(service(*engine).list_volumes());
   if (parsed.vm["quiet"].as<bool>()) {
@@ -59,12 +60,16 @@ int run_ls(Context &context, const strings &args) {
     }
     return kExitOk;
   }
-  if (format_option(parsed.vm) == Format::json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto &volume : volumes) {
-      list.push_back(volume_json(volume));
-    }
-    print_json(std::cout, list);
+  std::vector<nlohmann::json> list;
+  list.reserve(volumes.size());
+  for (const auto &volume : volumes) {
+    list.push_back(volume_json(volume));
+  }
+  if (format.kind() == OutputFormat::Kind::json) {
+    print_json(std::cout, nlohmann::json(list));
+    return kExitOk;
+  }
+  if (print_templated(format, list, {{"Name", "VOLUME NAME"}})) {
     return kExitOk;
   }
   std::vector<strings> rows;
@@ -78,19 +83,22 @@ int run_ls(Context &context, const strings &args) {
 
 int run_inspect(Context &context, const strings &args) {
   po::options_description options("Inspect options");
-  add_format_option(options); // JSON is the only output; accepted for scripts that ask
-  auto parsed = parse_command(context, args, "volume inspect VOLUME...", "Show volumes as JSON.",
-                              options, {"volume..."});
+  add_inspect_format_option(options);
+  auto parsed = parse_command(context, args, "volume inspect [OPTIONS] VOLUME...",
+                              "Show volumes as JSON.", options, {"volume..."});
   if (parsed.help_shown) {
     return kExitOk;
   }
+  const auto format = output_format(parsed.vm);
   auto engine = context.open_engine();
-  nlohmann::json list = nlohmann::json::array();
+  std::vector<nlohmann::json> list;
   for (const auto &name :
        parsed.vm.count("volume") != 0U ? parsed.vm["volume"].as<strings>() : strings{}) {
     list.push_back(volume_json(value_or_fail(service(*engine).inspect_volume(name))));
   }
-  print_json(std::cout, list);
+  if (!print_templated(format, list)) {
+    print_json(std::cout, nlohmann::json(list));
+  }
   return kExitOk;
 }
 

@@ -60,6 +60,18 @@ TEST(Cli, VersionReportsAbiAndToolchain) {
   EXPECT_FALSE(parsed["toolchain"].get<std::string>().empty());
 }
 
+TEST(Cli, VersionAndInfoTakeGoTemplates) {
+  auto abi = run_berth({"version", "--format", "{{.pluginAbi}}"});
+  ASSERT_EQ(abi.exit_code, 0) << abi.err;
+  EXPECT_EQ(abi.out, "1.0\n");
+  auto host = run_berth({"info", "--format", "{{.host.cpus}} {{json .plugins}}"});
+  ASSERT_EQ(host.exit_code, 0) << host.err;
+  EXPECT_EQ(host.out.find('{'), host.out.find(' ') + 1) << host.out;
+  EXPECT_GT(std::stoi(host.out), 0) << host.out;
+  auto text = run_berth({"info", "--format", "xml"});
+  EXPECT_EQ(text.out, "xml\n") << "text alone is a template, as in docker";
+}
+
 struct UsageCase {
   std::vector<std::string> args;
   std::string message;
@@ -69,7 +81,9 @@ TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   const std::vector<UsageCase> cases = {
       {{"infoo"}, "berth: unknown command 'infoo'; did you mean 'info'?; see 'berth --help'\n"},
       {{"info", "--bogus"}, "berth: unrecognised option '--bogus'; see 'berth info --help'\n"},
-      {{"info", "--format", "xml"}, "berth: invalid --format 'xml' (use table or json)\n"},
+      {{"info", "--format", "{{.nope"},
+       "berth: template parsing error: template: :1:8: unclosed action\n"},
+      {{"plugins", "ls", "--format", "xml"}, "berth: invalid --format 'xml' (use table or json)\n"},
       {{"--log-level", "loud", "info"},
        "berth: invalid --log-level 'loud' (use trace, debug, info, warn, error)\n"},
       {{"plugins", "lss"},
