@@ -164,8 +164,8 @@ std::vector<bpf_insn> device_program(const std::vector<DeviceRule> &rules) {
       load_word(kMajor, offsetof(bpf_cgroup_dev_ctx, major)),
       load_word(kMinor, offsetof(bpf_cgroup_dev_ctx, minor)),
   };
-  for (auto rule = rules.rbegin(); rule != rules.rend(); ++rule) {
-    const auto block = rule_block(*rule);
+  for (std::size_t i = rules.size(); i-- > 0;) {
+    const auto block = rule_block(rules[i]);
     program.insert(program.end(), block.begin(), block.end());
     // A rule that matches everything ("a *:* rwm") ends the program: the
     // verifier refuses code that can never run.
