@@ -26,6 +26,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -225,6 +226,59 @@ void mount_cgroups(int target, const MountPlan &mount, const ChildChannels &chan
   }
 }
 
+// The flags a bind mount takes, as mount_setattr's attributes.
+mount_attr bind_attributes(unsigned long flags) {
+  mount_attr attr{};
+  const std::pair<unsigned long, std::uint64_t> kinds[] = {{MS_RDONLY, MOUNT_ATTR_RDONLY},
+                                                           {MS_NOSUID, MOUNT_ATTR_NOSUID},
+                                                           {MS_NODEV, MOUNT_ATTR_NODEV},
+                                                           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+                                                           {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}};
+  for (const auto &[flag, attribute] : kinds) {
+    if ((flags & flag) != 0) {
+      attr.attr_set |= attribute;
+    }
+  }
+  for (const auto &[flag, atime] : {std::pair{MS_NOATIME, MOUNT_ATTR_NOATIME},
+                                    std::pair{MS_STRICTATIME, MOUNT_ATTR_STRICTATIME},
+                                    std::pair{MS_RELATIME, MOUNT_ATTR_RELATIME}}) {
+    if ((flags & flag) != 0) {
+      attr.attr_clr |= MOUNT_ATTR__ATIME;
+      attr.attr_set |= atime;
+    }
+  }
+  return attr;
+}
+
+// The bind is made detached (open_tree), given its flags and propagation
+// there, and attached at the target's fd: no path is resolved again after
+// the target was opened, so a symlink swapped in meanwhile by a container
+// sharing a volume cannot send the read-only remount elsewhere and leave
+// this mount writable (the CVE-2021-30465 pattern).
+void bind_by_fd(int target, const MountPlan &mount, const ChildChannels &channels) {
+  const unsigned recursive = mount.recursive ? AT_RECURSIVE : 0;
+  const int tree = static_cast<int>(
+      ::open_tree(AT_FDCWD, mount.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive));
+  CHECK_SYS(tree, "bind mount " + mount.source + " on " + mount.target);
+  auto attr = bind_attributes(mount.flags);
+  if (attr.attr_set != 0 || attr.attr_clr != 0) {
+    // Recursive too for a read-only rbind: a volume's submounts must not
+    // stay writable below it.
+    CHECK_SYS(::mount_setattr(tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof attr),
+              "remount " + mount.target);
+  }
+  CHECK_SYS(::move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+            "bind mount " + mount.source + " on " + mount.target);
+  if (mount.propagation != 0) {
+    mount_attr propagation{};
+    propagation.propagation = mount.propagation & ~MS_REC;
+    const unsigned deep = (mount.propagation & MS_REC) != 0 ? AT_RECURSIVE : 0;
+    CHECK_SYS(::mount_setattr(tree, "", AT_EMPTY_PATH | deep, &propagation, sizeof propagation),
+              "set propagation of " + mount.target);
+  }
+  ::close(tree);
+}
+
 void mount_one(int rootfd, const MountPlan &mount, const ChildChannels &channels) {
   bool directory = true;
   if (mount.bind) {
@@ -235,27 +289,14 @@ void mount_one(int rootfd, const MountPlan &mount, const ChildChannels &channels
   const int target = make_target(rootfd, mount.target, directory);
   CHECK_SYS(target, "mount target " + mount.target);
   const auto where = fd_path(target);
+  if (mount.bind) {
+    bind_by_fd(target, mount, channels);
+    ::close(target);
+    return;
+  }
   const auto mounted = resolved_path(target);
   if (mount.type == "cgroup" || mount.type == "cgroup2") {
     mount_cgroups(target, mount, channels);
-  } else if (mount.bind) {
-    CHECK_SYS(::mount(mount.source.c_str(), where.c_str(), nullptr,
-                      MS_BIND | (mount.recursive ? MS_REC : 0), nullptr),
-              "bind mount " + mount.source + " on " + mount.target);
-    // Bind mounts take flags only on a remount.
-    if ((mount.flags & ~MS_REMOUNT) != 0) {
-      CHECK_SYS(::mount(nullptr, mounted.c_str(), nullptr,
-                        MS_BIND | MS_REMOUNT | (mount.flags & ~MS_REMOUNT), nullptr),
-                "remount " + mount.target);
-    }
-    // A remount changes the top mount only; mounts below a read-only rbind
-    // (a volume with submounts) must not stay writable.
-    if (mount.recursive && (mount.flags & MS_RDONLY) != 0) {
-      mount_attr attr{};
-      attr.attr_set = MOUNT_ATTR_RDONLY;
-      CHECK_SYS(::mount_setattr(AT_FDCWD, mounted.c_str(), AT_RECURSIVE, &attr, sizeof attr),
-                "make " + mount.target + " read-only below");
-    }
   } else {
     CHECK_SYS(::mount(mount.source.c_str(), where.c_str(), mount.type.c_str(), mount.flags,
                       mount.data.empty() ? nullptr : mount.data.c_str()),

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+
 #include <algorithm>
 
 namespace berth::testing {
@@ -63,6 +65,23 @@ TEST_F(ContainerVolumes, BindMountsAreReadOnlyWithRoAndWritableWithout) {
                          "echo from container > /data/new"});
   EXPECT_EQ(rw.exit_code, 0) << rw.err;
   EXPECT_EQ(read_file(host / "new"), "from container\n");
+}
+
+// A read-only volume nested in a writable one is made read-only at the fd
+// of its mount point, as is everything mounted below a read-only bind.
+TEST_F(ContainerVolumes, ANestedReadOnlyVolumeAndWhatIsMountedBelowOneStayReadOnly) {
+  const auto host = tmp().write("tree/file", "from host\n").parent_path();
+  std::filesystem::create_directories(host / "below");
+  ASSERT_EQ(::mount("tmpfs", (host / "below").c_str(), "tmpfs", 0, "size=1m"), 0);
+  const auto ran = berth({"run", "--rm", "-v", "outer:/data", "-v", "inner:/data/sub:ro", "-v",
+                          host.string() + ":/host:ro", kImage, "sh", "-c",
+                          "touch /data/ok && ! touch /data/sub/x 2>/dev/null && "
+                          "! touch /host/below/x 2>/dev/null && "
+                          "awk '$2 == \"/data/sub\" && $4 ~ /^ro,/' /proc/mounts | wc -l"});
+  ::umount2((host / "below").c_str(), MNT_DETACH);
+  EXPECT_EQ(ran.exit_code, 0) << ran.out << ran.err;
+  EXPECT_EQ(ran.out, "1\n");
+  ASSERT_EQ(berth({"volume", "rm", "outer", "inner"}).exit_code, 0);
 }
 
 TEST_F(ContainerVolumes, AnAnonymousVolumeIsListedAndGoesWithRmV) {
