@@ -1389,13 +1389,30 @@ sdk::Result<sdk::ContainerStats> ContainerService::stats(const std::string &refe
   return (*backend)->stats(current->record.id);
 }
 
+// A pid from state.json may have been reused by a host process since (the
+// container died unwatched): opened first, then checked, the root fd is the
+// container's only if the pid still has the start time the shim recorded.
+sdk::Result<fs::path> ContainerService::running_root(const MonitorState &state) {
+  const auto pid = std::to_string(state.pid);
+  UniqueFd root(::open(("/proc/" + pid + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const auto started = process_start_time(state.pid);
+  if (!root.valid() || !started ||
+      (state.pid_start_time != 0 && *started != state.pid_start_time)) {
+    return sdk::make_error(sdk::Errc::unavailable,
+                           "the container's process (pid " + pid +
+                               ") is gone; run the command again once berth has recorded its exit");
+  }
+  held_roots_.push_back(std::move(root));
+  return fs::path("/proc/self/fd") / std::to_string(held_roots_.back().get());
+}
+
 sdk::Result<fs::path> ContainerService::filesystem_root(const std::string &reference) {
   auto current = view(reference);
   if (!current.ok()) {
     return std::move(current).error();
   }
   if (current->state.status == "running" && current->state.pid > 0) {
-    return fs::path("/proc") / std::to_string(current->state.pid) / "root";
+    return running_root(current->state);
   }
   if (auto mounted = ensure_rootfs(current->record); !mounted.ok()) {
     return std::move(mounted).error();

@@ -112,8 +112,10 @@ public:
   sdk::Result<ExecHandle> exec(const std::string &reference, const ExecRequest &request,
                                const ExecIo &io);
   sdk::Result<sdk::ContainerStats> stats(const std::string &reference);
-  // The root filesystem as the container sees it: /proc/PID/root while it
-  // runs, the mounted snapshot otherwise.
+  // The root filesystem as the container sees it: its init's root while it
+  // runs (through an fd this service holds, opened only after the init's
+  // start time proved the recorded pid still names it), the mounted
+  // snapshot otherwise.
   sdk::Result<std::filesystem::path> filesystem_root(const std::string &reference);
   // Removes every stopped container; their names.
   sdk::Result<std::vector<std::string>> prune();
@@ -140,6 +142,7 @@ public:
   std::vector<std::string> image_users(const std::string &image_id);
 
 private:
+  sdk::Result<std::filesystem::path> running_root(const MonitorState &state);
   [[nodiscard]] std::filesystem::path dir(const std::string &id) const;
   sdk::Result<ContainerView> view_of(const ContainerRecord &record);
   // The view, or an error saying the container is not running.
@@ -171,6 +174,7 @@ private:
   std::unique_ptr<Database> db_;
   std::unique_ptr<ContainerStore> store_;
   std::unique_ptr<VolumeStore> volumes_;
+  std::vector<UniqueFd> held_roots_; // see filesystem_root
 };
 
 // Reads an attach connection's frames until the exit frame; its exit code.

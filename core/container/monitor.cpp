@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <sstream>
 
 namespace berth {
 namespace {
@@ -139,7 +140,27 @@ json to_json(const MonitorState &s) {
           {"startedAt", s.started_at},
           {"finishedAt", s.finished_at},
           {"restartCount", s.restart_count},
-          {"monitorPid", s.monitor_pid}};
+          {"monitorPid", s.monitor_pid},
+          {"pidStartTime", s.pid_start_time}};
+}
+
+std::optional<std::uint64_t> process_start_time(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (pid <= 0 || !std::getline(in, stat)) {
+    return std::nullopt;
+  }
+  // The command name may hold spaces and parentheses: fields count from
+  // the last ')'. starttime is field 22, the 20th after it.
+  std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+  std::string field;
+  for (int skipped = 0; skipped < 19; ++skipped) {
+    if (!(fields >> field)) {
+      return std::nullopt;
+    }
+  }
+  std::uint64_t start = 0;
+  return fields >> start ? std::optional<std::uint64_t>(start) : std::nullopt;
 }
 
 std::optional<MonitorState> read_monitor_state(const fs::path &dir) {
@@ -159,6 +180,7 @@ std::optional<MonitorState> read_monitor_state(const fs::path &dir) {
     s.finished_at = j.value("finishedAt", "");
     s.restart_count = j.value("restartCount", 0);
     s.monitor_pid = j.value("monitorPid", 0);
+    s.pid_start_time = j.value("pidStartTime", std::uint64_t{0});
     return s;
   } catch (const json::exception &) {
     return std::nullopt;

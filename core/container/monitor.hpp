@@ -57,7 +57,14 @@ struct MonitorState {
   std::string finished_at;
   int restart_count = 0;
   int monitor_pid = 0;
+  // /proc/PID/stat's starttime of pid when the shim recorded it: a pid read
+  // back later names the same process only while this still matches.
+  std::uint64_t pid_start_time = 0;
 };
+
+// /proc/PID/stat's starttime (clock ticks since boot), or nullopt when no
+// such process runs.
+std::optional<std::uint64_t> process_start_time(int pid);
 
 nlohmann::json to_json(const MonitorConfig &config);
 sdk::Result<MonitorConfig> read_monitor_config(const std::filesystem::path &dir);

@@ -205,6 +205,7 @@ sdk::Result<void> Monitor::launch() {
     stdin_.reset(::fcntl(stdout_.get(), F_DUPFD_CLOEXEC, 0));
   }
   state_.pid = created->pid;
+  state_.pid_start_time = process_start_time(created->pid).value_or(0);
   state_.status = "created";
   save();
   report({{"event", "created"}, {"pid", created->pid}});
@@ -453,6 +454,7 @@ void Monitor::record_exit(int status) {
   (void)backend_->remove(config_.id);
   state_.status = "exited";
   state_.pid = 0;
+  state_.pid_start_time = 0;
   state_.finished_at = rfc3339_now();
   save();
   broadcast(Frame::exit,
