@@ -105,6 +105,7 @@ json to_json(const ContainerConfig &c) {
               {"env", c.env},
               {"workdir", c.workdir},
               {"user", c.user},
+              {"stopSignal", c.stop_signal},
               {"hostname", c.hostname},
               {"memory", c.memory},
               {"memorySwap", c.memory_swap},
@@ -152,6 +153,7 @@ ContainerConfig config_from_json(const json &j) {
   c.env = j.value("env", std::vector<std::string>{});
   c.workdir = j.value("workdir", "");
   c.user = j.value("user", "");
+  c.stop_signal = j.value("stopSignal", "");
   c.hostname = j.value("hostname", "");
   c.memory = j.value("memory", std::int64_t{0});
   c.memory_swap = j.value("memorySwap", std::int64_t{0});

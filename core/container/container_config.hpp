@@ -49,6 +49,7 @@ struct ContainerConfig {
   std::vector<std::string> env;                       // KEY=VALUE
   std::string workdir;
   std::string user;
+  std::string stop_signal; // --stop-signal; "" for the image's StopSignal, else SIGTERM
   std::string hostname;
   std::int64_t memory = 0;      // bytes, 0: unlimited
   std::int64_t memory_swap = 0; // memory + swap; -1 unlimited, 0: twice memory (Docker)

@@ -3,6 +3,7 @@
 #include "container/seccomp_profile.hpp"
 #include "util/in_root.hpp"
 #include "util/mount_point.hpp"
+#include "util/signal_name.hpp"
 #include "util/text.hpp"
 
 #include <berth/sdk/mount.hpp>
@@ -913,11 +914,24 @@ sdk::Result<void> ContainerService::stop(const std::string &reference, int timeo
       !written.ok()) {
     return written;
   }
-  if (auto stopped = stop_record(current->record, timeout_seconds, SIGTERM); !stopped.ok()) {
+  const int signal = stop_signal_for(current->record);
+  if (auto stopped = stop_record(current->record, timeout_seconds, signal); !stopped.ok()) {
     return stopped;
   }
   wait_for_monitor(current->record.id);
   return {};
+}
+
+// --stop-signal, else the image's StopSignal, else SIGTERM, as in Docker.
+int ContainerService::stop_signal_for(const ContainerRecord &record) {
+  auto text = record.config.stop_signal;
+  if (text.empty()) {
+    auto image = images_.inspect(record.image_id);
+    if (image.ok()) {
+      text = image->value(nlohmann::json::json_pointer("/Config/StopSignal"), std::string{});
+    }
+  }
+  return parse_signal(text).value_or(SIGTERM);
 }
 
 sdk::Result<std::shared_ptr<sdk::IsolationBackend>>

@@ -142,6 +142,7 @@ public:
   std::vector<std::string> image_users(const std::string &image_id);
 
 private:
+  int stop_signal_for(const ContainerRecord &record);
   sdk::Result<std::filesystem::path> running_root(const MonitorState &state);
   [[nodiscard]] std::filesystem::path dir(const std::string &id) const;
   sdk::Result<ContainerView> view_of(const ContainerRecord &record);

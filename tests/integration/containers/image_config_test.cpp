@@ -43,5 +43,27 @@ TEST_F(ImageConfigTest, ACommandReplacesCmdButKeepsTheEntrypoint) {
   EXPECT_EQ(ran.out, "other\n");
 }
 
+// PID 1 ignores a signal it has no handler for: a stop that sent SIGTERM
+// here would wait out -t and kill (137); the image's USR1 ends it with 42.
+TEST_F(ImageConfigTest, StopSendsTheImagesStopSignalUnlessTheUserNamesOne) {
+  const auto archive = tmp().path() / "stoppable.tar";
+  write_oci_archive(archive, {busybox_entries()}, "stoppable:test",
+                    R"({"StopSignal": "SIGUSR1", "Cmd": ["sh", "-c",
+                        "trap 'exit 42' USR1; trap 'exit 43' USR2; while :; do sleep 0.1; done"]})");
+  ASSERT_EQ(berth({"load", "-i", archive.string()}).exit_code, 0);
+  const auto by_image = run_detached({"--network", "none", "stoppable:test"});
+  ASSERT_EQ(berth({"stop", "-t", "5", by_image}).exit_code, 0);
+  EXPECT_EQ(inspect(by_image)["State"]["ExitCode"], 42);
+
+  const auto by_flag =
+      run_detached({"--network", "none", "--stop-signal", "USR2", "stoppable:test"});
+  ASSERT_EQ(berth({"stop", "-t", "5", by_flag}).exit_code, 0);
+  EXPECT_EQ(inspect(by_flag)["State"]["ExitCode"], 43);
+
+  const auto bad = berth({"run", "--stop-signal", "SIGNOPE", "stoppable:test"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("invalid --stop-signal \"SIGNOPE\""), std::string::npos) << bad.err;
+}
+
 } // namespace
 } // namespace berth::testing

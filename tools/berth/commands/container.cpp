@@ -1,6 +1,7 @@
 #include "cli.hpp"
 #include "commands/container_flags.hpp"
 #include "output.hpp"
+#include "util/signal_name.hpp"
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -42,24 +43,8 @@ std::string short_id(const std::string &id) {
 }
 
 int signal_number(const std::string &text) {
-  static const std::map<std::string, int> names = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-      {"TERM", SIGTERM}, {"USR1", SIGUSR1},   {"USR2", SIGUSR2}, {"STOP", SIGSTOP},
-      {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}};
-  auto name = text;
-  if (name.starts_with("SIG")) {
-    name = name.substr(3);
-  }
-  if (auto found = names.find(name); found != names.end()) {
-    return found->second;
-  }
-  try {
-    std::size_t used = 0;
-    const int number = std::stoi(text, &used);
-    if (used == text.size() && number > 0 && number < NSIG) {
-      return number;
-    }
-  } catch (const std::exception &) {
+  if (auto number = parse_signal(text)) {
+    return *number;
   }
   throw ExitError("invalid signal \"" + text + "\": use a name such as TERM or KILL, or a number",
                   kExitEngine);

@@ -1,6 +1,7 @@
 #include "commands/container_flags.hpp"
 
 #include "container/monitor.hpp"
+#include "util/signal_name.hpp"
 
 #include <berth/sdk/ipv4.hpp>
 
@@ -245,7 +246,10 @@ void add_container_options(po::options_description &options) {
       "env-file", po::value<strings>()->composing(), "read environment variables from a file")(
       "workdir,w", po::value<std::string>(), "working directory inside the container")(
       "user,u", po::value<std::string>(), "user[:group] to run as (name or id)")(
-      "entrypoint", po::value<std::string>(), "override the image's ENTRYPOINT")(
+      "stop-signal", po::value<std::string>(),
+      "signal that stops the container (default: the "
+      "image's StopSignal, else SIGTERM)")("entrypoint", po::value<std::string>(),
+                                           "override the image's ENTRYPOINT")(
       "hostname", po::value<std::string>(),
       "container host name")("memory,m", po::value<std::string>(), "memory limit (e.g. 32m, 1g)")(
       "memory-swap", po::value<std::string>(), "memory plus swap limit; -1 for unlimited swap")(
@@ -280,6 +284,11 @@ ContainerConfig container_config(const po::variables_map &vm, const std::string 
   config.tty = vm["tty"].as<bool>();
   config.workdir = option(vm, "workdir");
   config.user = option(vm, "user");
+  config.stop_signal = option(vm, "stop-signal");
+  if (!config.stop_signal.empty() && !parse_signal(config.stop_signal)) {
+    throw UsageError("invalid --stop-signal \"" + config.stop_signal +
+                     "\": use a name such as SIGTERM or SIGQUIT, or a number");
+  }
   config.hostname = option(vm, "hostname");
   if (vm.count("entrypoint") != 0U) {
     const auto entrypoint = option(vm, "entrypoint");
