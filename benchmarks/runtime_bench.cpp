@@ -1,7 +1,7 @@
 // Container start figures, timed side by side in every round:
 //   berth run --rm --network none IMAGE /bin/true  (namespaces backend)
 //   the same with --runtime crun                    (oci backend; engine cost around crun)
-//   crun run of a prepared bundle                   (bare OCI runtime)
+//   crun run and runc run of a prepared bundle      (bare OCI runtimes)
 //   unshare + chroot with fresh namespaces          (the floor)
 //   podman run --rm --network=none                  (the peer users compare with)
 // Wall time per command, and CPU time of everything the command started
@@ -55,11 +55,13 @@ public:
         engine_->ok() && engine_->make_image(bundle() / "rootfs", {"true", "sh"}) && make_bundle();
     crun_ = hugetlb_on_v1() && engine_->run({"crun", "--version"}).status == 0;
     podman_ = engine_->load_podman();
+    runc_ = engine_->run({"runc", "--version"}).status == 0;
   }
 
   [[nodiscard]] bool ok() const { return ok_; }
   [[nodiscard]] bool crun() const { return crun_; }
   [[nodiscard]] bool podman_available() const { return podman_; }
+  [[nodiscard]] bool runc() const { return runc_; }
 
   berth::benchmarks::Sample run(const std::vector<std::string> &args) { return engine_->run(args); }
   [[nodiscard]] std::vector<std::string> berth(std::vector<std::string> args) const {
@@ -68,9 +70,15 @@ public:
   [[nodiscard]] std::vector<std::string> podman(std::vector<std::string> args) const {
     return engine_->podman(std::move(args));
   }
-  [[nodiscard]] std::vector<std::string> bare_crun() const {
-    return {"crun",     "--root",          (engine_->dir() / "crun-state").string(), "run",
-            "--bundle", bundle().string(), "bench-" + std::to_string(::getpid())};
+  // The same bundle under crun or runc, run to completion as `run` does.
+  [[nodiscard]] std::vector<std::string> bare(const std::string &runtime) const {
+    return {runtime,
+            "--root",
+            (engine_->dir() / (runtime + "-state")).string(),
+            "run",
+            "--bundle",
+            bundle().string(),
+            "bench-" + std::to_string(::getpid())};
   }
   [[nodiscard]] std::vector<std::string> floor() const {
     return {"unshare",  "--mount", "--uts",
@@ -115,6 +123,7 @@ private:
   bool ok_ = false;
   bool crun_ = false;
   bool podman_ = false;
+  bool runc_ = false;
 };
 
 Bench &bench() {
@@ -135,7 +144,10 @@ void BM_RuntimeStartVsPeers(benchmark::State &state) {
   if (b.crun()) {
     commands["berth_crun"] = b.berth(
         {"run", "--rm", "--network", "none", "--runtime", "crun", "bench:latest", "/bin/true"});
-    commands["crun"] = b.bare_crun();
+    commands["crun"] = b.bare("crun");
+  }
+  if (b.runc()) {
+    commands["runc"] = b.bare("runc");
   }
   if (b.podman_available()) {
     commands["podman"] = b.podman({"run", "--rm", "--network=none", "--ulimit=nofile=20000:20000",
@@ -166,6 +178,9 @@ void BM_RuntimeStartVsPeers(benchmark::State &state) {
   if (wall.count("crun") != 0U) {
     state.counters["berth_vs_crun"] = median(wall["berth"]) / median(wall["crun"]);
     state.counters["berth_crun_vs_crun"] = median(wall["berth_crun"]) / median(wall["crun"]);
+  }
+  if (wall.count("runc") != 0U) {
+    state.counters["berth_vs_runc"] = median(wall["berth"]) / median(wall["runc"]);
   }
 }
 BENCHMARK(BM_RuntimeStartVsPeers)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
