@@ -3,6 +3,7 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -219,7 +220,16 @@ bool monitor_alive(const fs::path &dir) {
     return false;
   }
   auto range = whole_file(F_WRLCK);
-  return ::fcntl(lock.get(), F_GETLK, &range) == 0 && range.l_type != F_UNLCK;
+  if (::fcntl(lock.get(), F_GETLK, &range) == 0 && range.l_type != F_UNLCK) {
+    return true;
+  }
+  // A shim of an earlier berth, still running after an upgrade, holds an
+  // flock instead; it must not be taken for dead (its container killed).
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) {
+    ::flock(lock.get(), LOCK_UN);
+    return false;
+  }
+  return errno == EWOULDBLOCK;
 }
 
 void wait_for_monitor_exit(const fs::path &dir) {
@@ -232,6 +242,7 @@ void wait_for_monitor_exit(const fs::path &dir) {
   do {
     waited = ::fcntl(lock.get(), F_SETLKW, &range);
   } while (waited != 0 && errno == EINTR);
+  ::flock(lock.get(), LOCK_SH); // an earlier berth's shim (see monitor_alive)
 }
 
 std::string rfc3339_now() {
