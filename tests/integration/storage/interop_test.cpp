@@ -46,7 +46,7 @@ protected:
     const auto tarball = tmp_.path() / "root.tar.gz";
     write_tar(tarball, {dir("etc"), file("etc/motd", "hello from berth\n")}, true);
     EXPECT_EQ(berth({"import", tarball.string(), "interop/app:1"}).exit_code, 0);
-    const auto archive = tmp_.path() / "app.tar";
+    auto archive = tmp_.path() / "app.tar";
     auto saved = berth({"save", "-o", archive.string(), "interop/app:1"});
     EXPECT_EQ(saved.exit_code, 0) << saved.err;
     return archive;
