@@ -12,7 +12,6 @@
 
 #include <array>
 #include <memory>
-#include <set>
 
 namespace berth {
 namespace {
@@ -40,12 +39,12 @@ struct WriteArchive {
   WriteArchive &operator=(WriteArchive &&) = delete;
 };
 
-sdk::Error corrupt(const std::filesystem::path &file, const char *why) {
+sdk::Error corrupt(const std::string &name, const char *why) {
   return sdk::make_error(sdk::Errc::invalid_argument,
                          std::string("not a readable image archive (") +
                              (why != nullptr ? why : "unknown error") +
                              "); the file is corrupt or truncated",
-                         file.string());
+                         name);
 }
 
 bool is_index_file(const std::string &path) {
@@ -66,7 +65,7 @@ std::string promised_digest(const std::string &path) {
 } // namespace
 
 sdk::Result<ArchiveContents>
-read_image_archive(const std::filesystem::path &file, const ContentStore &content,
+read_image_archive(int fd, const std::string &name, const ContentStore &content,
                    const std::function<void(std::uint64_t)> &progress) {
   ReadArchive in;
   for (auto *enable : {archive_read_support_filter_gzip, archive_read_support_filter_zstd,
@@ -75,15 +74,15 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
   }
   archive_read_support_format_tar(in.a);
   archive_read_support_format_gnutar(in.a);
-  if (archive_read_open_filename(in.a, file.c_str(), kBlock) != ARCHIVE_OK) {
-    return corrupt(file, archive_error_string(in.a));
+  if (archive_read_open_fd(in.a, fd, kBlock) != ARCHIVE_OK) {
+    return corrupt(name, archive_error_string(in.a));
   }
   ArchiveContents contents;
   std::map<std::string, std::string> links; // docker-archive may link duplicate layers
   std::array<char, kBlock> buffer{};
   for (;;) {
     if (cancellation_flag().load()) {
-      return sdk::make_error(sdk::Errc::cancelled, "cancelled", file.string());
+      return sdk::make_error(sdk::Errc::cancelled, "cancelled", name);
     }
     struct archive_entry *entry = nullptr;
     const int rc = archive_read_next_header(in.a, &entry);
@@ -91,15 +90,15 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
       break;
     }
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      return corrupt(file, archive_error_string(in.a));
+      return corrupt(name, archive_error_string(in.a));
     }
-    const char *name = archive_entry_pathname(entry);
-    auto path = normalize_layer_path(name != nullptr ? name : "");
+    const char *entry_name = archive_entry_pathname(entry);
+    auto path = normalize_layer_path(entry_name != nullptr ? entry_name : "");
     if (!path.ok()) {
       return sdk::make_error(sdk::Errc::invalid_argument,
-                             std::string("entry '") + (name != nullptr ? name : "") +
+                             std::string("entry '") + (entry_name != nullptr ? entry_name : "") +
                                  "': " + path.error().message,
-                             file.string());
+                             name);
     }
     const auto type = archive_entry_filetype(entry);
     if (type == AE_IFLNK || archive_entry_hardlink(entry) != nullptr) {
@@ -117,12 +116,12 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
     }
     if (is_index_file(*path)) {
       if (archive_entry_size(entry) > kMaxIndexFile) {
-        return corrupt(file, (*path + " is implausibly large").c_str());
+        return corrupt(name, (*path + " is implausibly large").c_str());
       }
       std::string text(static_cast<std::size_t>(archive_entry_size(entry)), '\0');
       if (archive_read_data(in.a, text.data(), text.size()) !=
           static_cast<la_ssize_t>(text.size())) {
-        return corrupt(file, archive_error_string(in.a));
+        return corrupt(name, archive_error_string(in.a));
       }
       contents.index_files[*path] = std::move(text);
       continue;
@@ -134,7 +133,7 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
     for (;;) {
       const auto n = archive_read_data(in.a, buffer.data(), buffer.size());
       if (n < 0) {
-        return corrupt(file, archive_error_string(in.a));
+        return corrupt(name, archive_error_string(in.a));
       }
       if (n == 0) {
         break;
@@ -149,10 +148,9 @@ read_image_archive(const std::filesystem::path &file, const ContentStore &conten
     const auto promised = promised_digest(*path);
     auto digest = (*out)->commit(promised);
     if (!digest.ok()) {
-      return sdk::make_error(sdk::Errc::invalid_argument,
-                             "blob " + *path + " does not match its digest (" +
-                                 digest.error().message + ")",
-                             file.string());
+      return sdk::make_error(
+          sdk::Errc::invalid_argument,
+          "blob " + *path + " does not match its digest (" + digest.error().message + ")", name);
     }
     contents.blobs[*path] = *digest;
   }
@@ -191,66 +189,75 @@ sdk::Result<void> add_text(struct archive *out, const std::string &path, const s
 
 } // namespace
 
-sdk::Result<void> write_oci_archive(int fd, const std::filesystem::path &file,
-                                    const std::string &index, const std::vector<std::string> &blobs,
-                                    const ContentStore &content,
-                                    const std::function<void(std::uint64_t)> &progress) {
+namespace {
+
+// Appends one blob of the content store as blobs/sha256/<hex>; done counts
+// the bytes of all blobs so far, for progress.
+sdk::Result<void> add_blob(struct archive *out, const std::string &name, const std::string &digest,
+                           const ContentStore &content, std::uint64_t &done,
+                           const std::function<void(std::uint64_t)> &progress) {
+  const auto path = content.path_of(digest);
+  UniqueFd blob(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const auto size = content.size_of(digest);
+  if (!blob.valid() || !size) {
+    return sdk::make_error(sdk::Errc::not_found,
+                           "blob is missing from the store; run 'berth image inspect' and "
+                           "re-load the image",
+                           digest);
+  }
+  if (auto added = add_file(out, "blobs/sha256/" + std::string(digest_hex(digest)), *size);
+      !added.ok()) {
+    return added;
+  }
+  std::array<char, kBlock> buffer{};
+  for (;;) {
+    if (cancellation_flag().load()) {
+      return sdk::make_error(sdk::Errc::cancelled, "cancelled", name);
+    }
+    const auto n = ::read(blob.get(), buffer.data(), buffer.size());
+    if (n < 0) {
+      return sdk::errno_error("read", path.string());
+    }
+    if (n == 0) {
+      return {};
+    }
+    if (archive_write_data(out, buffer.data(), static_cast<std::size_t>(n)) != n) {
+      return sdk::make_error(sdk::Errc::io, archive_error_string(out), name);
+    }
+    done += static_cast<std::uint64_t>(n);
+    if (progress) {
+      progress(done);
+    }
+  }
+}
+
+} // namespace
+
+sdk::Result<void> write_image_archive(int fd, const std::string &name,
+                                      const std::vector<std::pair<std::string, std::string>> &files,
+                                      const std::vector<std::string> &blobs,
+                                      const ContentStore &content,
+                                      const std::function<void(std::uint64_t)> &progress) {
   WriteArchive out;
   archive_write_set_format_pax_restricted(out.a);
   if (archive_write_open_fd(out.a, fd) != ARCHIVE_OK) {
     return sdk::make_error(sdk::Errc::io,
                            std::string("cannot create the archive: ") + archive_error_string(out.a),
-                           file.string());
+                           name);
   }
-  if (auto added = add_text(out.a, "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-      !added.ok()) {
-    return added;
-  }
-  if (auto added = add_text(out.a, "index.json", index); !added.ok()) {
-    return added;
-  }
-  std::set<std::string> written;
-  std::uint64_t done = 0;
-  std::array<char, kBlock> buffer{};
-  for (const auto &digest : blobs) {
-    if (!written.insert(digest).second) {
-      continue;
-    }
-    const auto path = content.path_of(digest);
-    UniqueFd blob(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    const auto size = content.size_of(digest);
-    if (!blob.valid() || !size) {
-      return sdk::make_error(sdk::Errc::not_found,
-                             "blob is missing from the store; run 'berth image inspect' and "
-                             "re-load the image",
-                             digest);
-    }
-    if (auto added = add_file(out.a, "blobs/sha256/" + std::string(digest_hex(digest)), *size);
-        !added.ok()) {
+  for (const auto &[path, text] : files) {
+    if (auto added = add_text(out.a, path, text); !added.ok()) {
       return added;
     }
-    for (;;) {
-      if (cancellation_flag().load()) {
-        return sdk::make_error(sdk::Errc::cancelled, "cancelled", file.string());
-      }
-      const auto n = ::read(blob.get(), buffer.data(), buffer.size());
-      if (n < 0) {
-        return sdk::errno_error("read", path.string());
-      }
-      if (n == 0) {
-        break;
-      }
-      if (archive_write_data(out.a, buffer.data(), static_cast<std::size_t>(n)) != n) {
-        return sdk::make_error(sdk::Errc::io, archive_error_string(out.a), file.string());
-      }
-      done += static_cast<std::uint64_t>(n);
-      if (progress) {
-        progress(done);
-      }
+  }
+  std::uint64_t done = 0;
+  for (const auto &digest : blobs) {
+    if (auto added = add_blob(out.a, name, digest, content, done, progress); !added.ok()) {
+      return added;
     }
   }
   if (archive_write_close(out.a) != ARCHIVE_OK) {
-    return sdk::make_error(sdk::Errc::io, archive_error_string(out.a), file.string());
+    return sdk::make_error(sdk::Errc::io, archive_error_string(out.a), name);
   }
   return {};
 }

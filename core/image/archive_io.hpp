@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace berth {
@@ -23,16 +24,18 @@ struct ArchiveContents {
   std::map<std::string, std::string> blobs;
 };
 
-// Reads the archive at file into the content store. progress gets bytes read.
-sdk::Result<ArchiveContents> read_image_archive(const std::filesystem::path &file,
+// Reads the archive from fd (a file or a pipe, in one pass) into the content
+// store. name says where it came from in messages; progress gets bytes read.
+sdk::Result<ArchiveContents> read_image_archive(int fd, const std::string &name,
                                                 const ContentStore &content,
                                                 const std::function<void(std::uint64_t)> &progress);
 
-// Writes an OCI archive to fd: oci-layout, index.json and each blob once.
-// file names it in messages.
-sdk::Result<void> write_oci_archive(int fd, const std::filesystem::path &file,
-                                    const std::string &index, const std::vector<std::string> &blobs,
-                                    const ContentStore &content,
-                                    const std::function<void(std::uint64_t)> &progress);
+// Writes a tar to fd: the small files in their order, then each blob under
+// blobs/sha256/<hex>. name says where it goes in messages.
+sdk::Result<void> write_image_archive(int fd, const std::string &name,
+                                      const std::vector<std::pair<std::string, std::string>> &files,
+                                      const std::vector<std::string> &blobs,
+                                      const ContentStore &content,
+                                      const std::function<void(std::uint64_t)> &progress);
 
 } // namespace berth

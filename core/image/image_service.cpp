@@ -1,6 +1,5 @@
 #include "image/image_service.hpp"
 
-#include "image/archive_io.hpp"
 #include "image/digest.hpp"
 #include "image/media_types.hpp"
 #include "image/reference.hpp"
@@ -15,7 +14,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <set>
 
@@ -65,15 +66,6 @@ std::string layer_media_type(Compression compression) {
 
 nlohmann::json descriptor(std::string_view type, const std::string &digest, std::uint64_t size) {
   return {{"mediaType", type}, {"digest", digest}, {"size", size}};
-}
-
-// Byte progress of one blob, as a labelled callback.
-std::function<void(std::uint64_t)> labelled(const Progress &progress, const std::string &label,
-                                            std::uint64_t total) {
-  if (!progress) {
-    return {};
-  }
-  return [progress, label, total](std::uint64_t done) { progress(label, done, total); };
 }
 
 } // namespace
@@ -337,51 +329,65 @@ sdk::Result<ImageRecord> ImageService::import(const ImportRequest &request,
 sdk::Result<std::vector<std::string>> ImageService::load(const std::filesystem::path &file,
                                                          const Progress &progress) {
   try {
-    std::error_code ec;
-    const auto total = std::filesystem::file_size(file, ec);
-    if (ec) {
-      return sdk::make_error(sdk::Errc::not_found, "cannot read the archive: " + ec.message(),
-                             file.string());
+    const bool from_stdin = file == "-";
+    const auto name = from_stdin ? std::string("standard input") : file.string();
+    UniqueFd opened(from_stdin ? -1 : ::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!from_stdin && !opened.valid()) {
+      return sdk::make_error(sdk::Errc::not_found,
+                             std::string("cannot read the archive: ") + std::strerror(errno), name);
     }
+    const int in = from_stdin ? STDIN_FILENO : opened.get();
+    struct stat st {};
+    const bool sized = ::fstat(in, &st) == 0 && S_ISREG(st.st_mode);
+    const auto total = sized ? static_cast<std::uint64_t>(st.st_size) : 0U;
     const auto held = lock();
     auto contents =
-        read_image_archive(file, content_, labelled(progress, "Reading archive", total));
+        read_image_archive(in, name, content_, labelled(progress, "Reading archive", total));
     if (!contents.ok()) {
       remove_unreferenced_blobs();
       return std::move(contents).error();
     }
-    sdk::Result<std::vector<std::string>> loaded = std::vector<std::string>{};
-    const auto &files = contents->index_files;
-    if (auto index = files.find("index.json"); index != files.end()) {
-      auto json = nlohmann::json::parse(index->second, nullptr, false);
-      loaded = json.is_object() ? load_oci(json, progress)
-                                : sdk::make_error(sdk::Errc::invalid_argument,
-                                                  "index.json is not valid JSON", file.string());
-    } else if (auto manifest = files.find("manifest.json"); manifest != files.end()) {
-      auto json = nlohmann::json::parse(manifest->second, nullptr, false);
-      loaded = json.is_array() ? load_docker(json, contents->blobs, progress)
-                               : sdk::make_error(sdk::Errc::invalid_argument,
-                                                 "manifest.json is not a JSON list", file.string());
-    } else {
-      loaded = sdk::make_error(sdk::Errc::invalid_argument,
-                               "neither an OCI archive (no index.json) nor a docker-archive (no "
-                               "manifest.json)",
-                               file.string());
-    }
+    auto loaded = load_contents(*contents, name, progress);
     if (!loaded.ok()) {
-      auto error = std::move(loaded).error();
-      if (error.context.empty()) {
-        error.context = file.string();
-      }
       (void)layers_->remove_unused();
-      remove_unreferenced_blobs();
-      return error;
     }
     remove_unreferenced_blobs();
     return loaded;
   } catch (const std::exception &e) {
     return wrap(e);
   }
+}
+
+// An archive with index.json is read as an OCI layout, even when it is also a
+// docker-archive (as Docker 25+ and berth write them): the OCI side keeps the
+// manifests, so an image loads with the digest it was saved with.
+sdk::Result<std::vector<std::string>> ImageService::load_contents(const ArchiveContents &contents,
+                                                                  const std::string &name,
+                                                                  const Progress &progress) {
+  sdk::Result<std::vector<std::string>> loaded = std::vector<std::string>{};
+  const auto &files = contents.index_files;
+  if (auto index = files.find("index.json"); index != files.end()) {
+    auto json = nlohmann::json::parse(index->second, nullptr, false);
+    loaded = json.is_object() ? load_oci(json, progress)
+                              : sdk::make_error(sdk::Errc::invalid_argument,
+                                                "index.json is not valid JSON", name);
+  } else if (auto manifest = files.find("manifest.json"); manifest != files.end()) {
+    auto json = nlohmann::json::parse(manifest->second, nullptr, false);
+    loaded = json.is_array() ? load_docker(json, contents.blobs, progress)
+                             : sdk::make_error(sdk::Errc::invalid_argument,
+                                               "manifest.json is not a JSON list", name);
+  } else {
+    loaded = sdk::make_error(sdk::Errc::invalid_argument,
+                             "neither an OCI archive (no index.json) nor a docker-archive (no "
+                             "manifest.json)",
+                             name);
+  }
+  if (!loaded.ok() && loaded.error().context.empty()) {
+    auto error = std::move(loaded).error();
+    error.context = name;
+    return error;
+  }
+  return loaded;
 }
 
 sdk::Result<std::vector<std::string>> ImageService::load_oci(const nlohmann::json &index,
@@ -496,66 +502,6 @@ ImageService::load_docker(const nlohmann::json &manifest,
     loaded.insert(loaded.end(), tags.begin(), tags.end());
   }
   return loaded;
-}
-
-sdk::Result<void> ImageService::save(const std::vector<std::string> &references,
-                                     const std::filesystem::path &file, const Progress &progress) {
-  try {
-    nlohmann::json index = {{"schemaVersion", 2},
-                            {"mediaType", media::kOciIndex},
-                            {"manifests", nlohmann::json::array()}};
-    std::vector<std::string> blobs;
-    std::uint64_t total = 0;
-    for (const auto &reference : references) {
-      auto id = resolve(reference);
-      if (!id.ok()) {
-        return std::move(id).error();
-      }
-      auto image = images_->get(*id);
-      if (!image) {
-        return sdk::make_error(sdk::Errc::not_found, "no such image: " + reference);
-      }
-      const auto manifest_size = content_.size_of(image->manifest_digest).value_or(0);
-      auto entry = descriptor(media::kOciManifest, image->manifest_digest, manifest_size);
-      auto parsed = parse_reference(reference);
-      if (parsed.ok() && images_->by_tag(parsed->str()) == *id) {
-        entry["annotations"] = {{"org.opencontainers.image.ref.name", parsed->str()}};
-      }
-      index["manifests"].push_back(entry);
-      blobs.push_back(image->manifest_digest);
-      blobs.push_back(image->id);
-      for (const auto &layer : image->layers) {
-        blobs.push_back(layer.blob);
-      }
-    }
-    for (const auto &blob : blobs) {
-      total += content_.size_of(blob).value_or(0);
-    }
-    // Written to a fresh file beside the target (O_EXCL: no symlink planted
-    // there is followed), synced, and renamed: a failure or crash never
-    // leaves a half archive under the name the user gave.
-    auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
-    std::string temp = (dir / ".berth-save-XXXXXX").string();
-    UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
-    if (!fd.valid()) {
-      return sdk::errno_error("create", dir.string());
-    }
-    ::fchmod(fd.get(), 0644);
-    auto written = write_oci_archive(fd.get(), file, index.dump(), blobs, content_,
-                                     labelled(progress, "Writing archive", total));
-    if (written.ok() && ::fsync(fd.get()) != 0) {
-      written = sdk::errno_error("fsync", file.string());
-    }
-    if (written.ok() && ::rename(temp.c_str(), file.c_str()) != 0) {
-      written = sdk::errno_error("rename", file.string());
-    }
-    if (!written.ok()) {
-      ::unlink(temp.c_str());
-    }
-    return written;
-  } catch (const std::exception &e) {
-    return wrap(e);
-  }
 }
 
 sdk::Result<std::pair<ImageRecord, nlohmann::json>>

@@ -3,6 +3,8 @@
 // image stores and the lock that lets several berth processes share them.
 #pragma once
 
+#include "image/archive_io.hpp"
+#include "image/archive_layout.hpp"
 #include "image/content_store.hpp"
 #include "image/image_store.hpp"
 #include "layer/layer_store.hpp"
@@ -25,6 +27,17 @@ namespace berth {
 
 // label ("Loading layer sha256:ab12…"), bytes done, bytes in all (0 if unknown).
 using Progress = std::function<void(const std::string &, std::uint64_t, std::uint64_t)>;
+
+// Byte progress of one step, as a labelled callback; empty without progress.
+inline std::function<void(std::uint64_t)> labelled(const Progress &progress, std::string label,
+                                                   std::uint64_t total) {
+  if (!progress) {
+    return {};
+  }
+  return [progress, label = std::move(label), total](std::uint64_t done) {
+    progress(label, done, total);
+  };
+}
 
 struct ImportRequest {
   std::filesystem::path source; // "-" for standard input
@@ -58,9 +71,13 @@ public:
   ImageService &operator=(ImageService &&) = delete;
 
   sdk::Result<ImageRecord> import(const ImportRequest &request, const Progress &progress);
-  // References (or ids of untagged images) loaded from an OCI or docker archive.
+  // References (or ids of untagged images) loaded from an OCI or docker
+  // archive; file "-" reads standard input.
   sdk::Result<std::vector<std::string>> load(const std::filesystem::path &file,
                                              const Progress &progress);
+  // Writes the images to one archive that is both an OCI layout and a
+  // docker-archive (archive_layout.hpp). A file appears whole or not at all;
+  // "-" writes standard output.
   sdk::Result<void> save(const std::vector<std::string> &references,
                          const std::filesystem::path &file, const Progress &progress);
 
@@ -99,11 +116,15 @@ private:
   sdk::Result<ImageRecord> register_manifest(const std::string &manifest_digest,
                                              const std::vector<std::string> &tags,
                                              const Progress &progress);
+  sdk::Result<std::vector<std::string>>
+  load_contents(const ArchiveContents &contents, const std::string &name, const Progress &progress);
   sdk::Result<std::vector<std::string>> load_oci(const nlohmann::json &index,
                                                  const Progress &progress);
   sdk::Result<std::vector<std::string>> load_docker(const nlohmann::json &manifest,
                                                     const std::map<std::string, std::string> &files,
                                                     const Progress &progress);
+  // The images references name, each once with the tags it is saved under.
+  sdk::Result<std::vector<SavedImage>> images_to_save(const std::vector<std::string> &references);
   sdk::Result<nlohmann::json> read_json(const std::string &digest, const std::string &what);
   // The image reference names and its config.
   sdk::Result<std::pair<ImageRecord, nlohmann::json>>

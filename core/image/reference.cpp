@@ -60,6 +60,17 @@ std::string Reference::str() const {
   return name + "@" + digest;
 }
 
+std::string Reference::qualified() const {
+  const auto slash = name.find('/');
+  std::string full = name;
+  if (slash == std::string::npos) {
+    full = "docker.io/library/" + name;
+  } else if (!looks_like_domain(std::string_view(name).substr(0, slash))) {
+    full = "docker.io/" + name;
+  }
+  return tag.empty() ? full + "@" + digest : full + ":" + tag;
+}
+
 sdk::Result<Reference> parse_reference(std::string_view text) {
   if (text.empty()) {
     return invalid(text, "it is empty");

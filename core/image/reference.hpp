@@ -17,6 +17,9 @@ struct Reference {
 
   // "name:tag", or "name@digest" when there is no tag.
   [[nodiscard]] std::string str() const;
+  // str() with the registry and Docker Hub's library/ spelled out
+  // ("docker.io/library/busybox:latest"), as containerd names images.
+  [[nodiscard]] std::string qualified() const;
 };
 
 // The reference, or "invalid reference format: 'TEXT': why".

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -309,9 +310,11 @@ TEST_P(ImagesTest, BadReferencesAndMissingImagesAreOneLineErrors) {
   done = berth({"rmi", "nothing:here"});
   EXPECT_EQ(done.exit_code, 1);
   EXPECT_EQ(done.err, "no such image: nothing:here (see 'berth images')\n");
+  // Without -i, load reads standard input: here /dev/null, no archive.
   done = berth({"load"});
-  EXPECT_EQ(done.exit_code, 2);
-  EXPECT_NE(done.err.find("missing -i FILE"), std::string::npos);
+  EXPECT_EQ(done.exit_code, 1);
+  EXPECT_NE(done.err.find("standard input"), std::string::npos) << done.err;
+  EXPECT_EQ(std::count(done.err.begin(), done.err.end(), '\n'), 1) << done.err;
 }
 
 TEST_P(ImagesTest, ImportReadsStandardInput) {

@@ -2,6 +2,8 @@
 #include "output.hpp"
 #include "progress.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 
 namespace berth::cli {
@@ -193,16 +195,22 @@ int run_import(Context &context, const std::vector<std::string> &args) {
 int run_load(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Load options");
   options.add_options()("input,i", po::value<std::string>(),
-                        "the archive: an OCI archive or a docker-archive (docker/podman save)")(
-      "quiet,q", "print nothing but errors");
-  auto parsed = parse_command(context, args, "image load -i FILE",
-                              "Load images from an OCI archive or a docker-archive and print the "
-                              "references loaded.",
+                        "the archive: an OCI archive or a docker-archive (docker/podman save); "
+                        "standard input when absent")("quiet,q", "print nothing but errors");
+  auto parsed = parse_command(context, args, "image load [-i FILE]",
+                              "Load images from an OCI archive or a docker-archive, from FILE or "
+                              "standard input, and print the references loaded.",
                               options);
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto file = required(parsed.vm, "input", context, "-i FILE");
+  std::string file = "-";
+  if (parsed.vm.count("input") != 0U) {
+    file = parsed.vm["input"].as<std::string>();
+  } else if (::isatty(STDIN_FILENO) != 0) {
+    throw CommandError("requested load from stdin, but stdin is a terminal; use -i FILE or "
+                       "redirect an archive in");
+  }
   auto engine = context.open_engine();
   std::vector<std::string> loaded;
   {
@@ -219,21 +227,29 @@ int run_load(Context &context, const std::vector<std::string> &args) {
 
 int run_save(Context &context, const std::vector<std::string> &args) {
   po::options_description options("Save options");
-  options.add_options()("output,o", po::value<std::string>(), "the archive to write")(
+  options.add_options()("output,o", po::value<std::string>(),
+                        "the archive to write; standard output when absent")(
       "format", po::value<std::string>()->default_value("oci-archive"),
-      "archive format: oci-archive");
-  auto parsed = parse_command(context, args, "image save -o FILE IMAGE...",
-                              "Write images to an OCI archive that skopeo, umoci and podman load "
-                              "read.",
+      "oci-archive or docker-archive: both write the one archive that is both");
+  auto parsed = parse_command(context, args, "image save [-o FILE] IMAGE...",
+                              "Write images to one archive that is both an OCI layout and a "
+                              "docker-archive, as Docker 25+ writes: skopeo, umoci, podman and "
+                              "docker load read it.",
                               options, {"image..."});
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto file = required(parsed.vm, "output", context, "-o FILE");
   const auto refs = required_list(parsed.vm, "image", context, "IMAGE");
-  if (parsed.vm["format"].as<std::string>() != "oci-archive") {
-    throw UsageError("--format: only 'oci-archive' can be written; see 'berth " +
-                     context.command_path + " --help'");
+  const auto format = parsed.vm["format"].as<std::string>();
+  if (format != "oci-archive" && format != "docker-archive") {
+    throw UsageError("--format: '" + format +
+                     "' is not a format berth writes (accepted: " + "oci-archive, docker-archive)");
+  }
+  std::string file = "-";
+  if (parsed.vm.count("output") != 0U) {
+    file = parsed.vm["output"].as<std::string>();
+  } else if (::isatty(STDOUT_FILENO) != 0) {
+    throw CommandError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   }
   auto engine = context.open_engine();
   ProgressLine progress;
@@ -330,7 +346,7 @@ const std::vector<Command> &subcommands() {
       {"history", "show an image's history", run_history},
       {"import", "make an image from a root filesystem tarball", run_import},
       {"load", "load images from an OCI or docker archive", run_load},
-      {"save", "write images to an OCI archive", run_save},
+      {"save", "write images to an OCI + docker archive", run_save},
       {"tag", "give an image another name", run_tag},
       {"rm", "remove images", run_rm},
       {"prune", "remove unused images", run_prune},
@@ -363,7 +379,7 @@ std::vector<Command> image_shorthands() {
   return {shorthand("images", "list images (image ls)", run_ls),
           shorthand("import", "make an image from a tarball (image import)", run_import),
           shorthand("load", "load images from an archive (image load)", run_load),
-          shorthand("save", "write images to an OCI archive (image save)", run_save),
+          shorthand("save", "write images to an archive (image save)", run_save),
           shorthand("history", "show an image's history (image history)", run_history),
           shorthand("tag", "give an image another name (image tag)", run_tag),
           shorthand("rmi", "remove images (image rm)", run_rm)};
