@@ -1,5 +1,6 @@
 #include "container/container_service.hpp"
 
+#include "container/image_defaults.hpp"
 #include "container/seccomp_profile.hpp"
 #include "util/in_root.hpp"
 #include "util/mount_point.hpp"
@@ -1197,7 +1198,7 @@ sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &referen
   for (const auto &u : c.ulimits) {
     ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
   }
-  return json{
+  json inspected{
       {"Id", r.id},
       {"Created", r.created},
       {"Path", args.empty() ? "" : args.front()},
@@ -1259,6 +1260,10 @@ sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &referen
         {"Tty", c.tty},
         {"OpenStdin", c.interactive}}},
   };
+  auto image = images_.inspect(r.image_id);
+  add_image_defaults(inspected["Config"], c,
+                     image.ok() ? image->value("Config", json::object()) : json::object());
+  return inspected;
 }
 
 sdk::Result<void> ContainerService::logs(const std::string &reference, const LogRequest &request,

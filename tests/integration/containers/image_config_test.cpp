@@ -17,7 +17,9 @@ protected:
     const auto archive = tmp().path() / "configured.tar";
     write_oci_archive(archive, {busybox_entries()}, kConfigured,
                       R"({"User": "65534", "WorkingDir": "/tmp", "Env": ["GREETING=hi"],
-                          "Entrypoint": ["sh", "-c"],
+                          "Entrypoint": ["sh", "-c"], "StopSignal": "SIGQUIT",
+                          "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1000000000},
+                          "Volumes": {"/cache": {}},
                           "Cmd": ["echo $(id -u) $(pwd) $GREETING"]})");
     const auto loaded = berth({"load", "-i", archive.string()});
     ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
@@ -41,6 +43,18 @@ TEST_F(ImageConfigTest, ACommandReplacesCmdButKeepsTheEntrypoint) {
   const auto ran = berth({"run", "--rm", "--network", "none", kConfigured, "echo other"});
   ASSERT_EQ(ran.exit_code, 0) << ran.err;
   EXPECT_EQ(ran.out, "other\n");
+}
+
+TEST_F(ImageConfigTest, InspectShowsWhatTheImageDecided) {
+  const auto created = berth({"create", "--network", "none", kConfigured});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto id = lines(created.out).back();
+  track(id);
+  const auto config = inspect(id)["Config"];
+  EXPECT_EQ(config.value("User", ""), "65534");
+  EXPECT_EQ(config.value("StopSignal", ""), "SIGQUIT");
+  EXPECT_EQ(config["Healthcheck"]["Test"], nlohmann::json({"CMD", "true"}));
+  EXPECT_TRUE(config["Volumes"].contains("/cache")) << config.dump();
 }
 
 // PID 1 ignores a signal it has no handler for: a stop that sent SIGTERM
