@@ -349,12 +349,13 @@ std::string cgroup_path_from_spec(const nlohmann::json &spec, const std::string 
   return "/berth/" + id;
 }
 
-sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &limits) {
+namespace {
+
+// The parents are held only until the cgroup exists: from then on a
+// non-empty parent cannot be removed anyway, and the limits and the device
+// program (a verifier run) need not keep another run's clean-up waiting.
+sdk::Result<void> make_directories(const std::string &path) {
   const auto &h = hierarchies();
-  if (h.unified.empty() && h.v1.empty()) {
-    return sdk::make_error(sdk::Errc::unavailable, "no cgroup hierarchy is mounted", path);
-  }
-  Cgroup made(path);
   const auto parents_held = hold_cgroup_parents();
   if (h.unified_has_controllers) {
     enable_v2_controllers(h.unified, fs::path(path).relative_path());
@@ -367,9 +368,23 @@ sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &
       fs::create_directories(dir, ec);
     }
     if (ec && !fs::is_directory(dir)) {
-      (void)made.destroy();
       return sdk::errno_error("mkdir", dir.string(), ec.value());
     }
+  }
+  return {};
+}
+
+} // namespace
+
+sdk::Result<Cgroup> Cgroup::create(const std::string &path, const CgroupLimits &limits) {
+  const auto &h = hierarchies();
+  if (h.unified.empty() && h.v1.empty()) {
+    return sdk::make_error(sdk::Errc::unavailable, "no cgroup hierarchy is mounted", path);
+  }
+  Cgroup made(path);
+  if (auto dirs = make_directories(path); !dirs.ok()) {
+    (void)made.destroy();
+    return std::move(dirs).error();
   }
   auto applied = h.unified_has_controllers ? apply_v2(directories(path).front(), limits)
                                            : apply_v1(path, limits);
@@ -526,8 +541,17 @@ sdk::Result<void> Cgroup::destroy() const {
 }
 
 void Cgroup::remove_empty_parents() const {
-  // Someone is making a cgroup under these parents right now: they stay.
-  const auto held = lock_parents(LOCK_EX | LOCK_NB);
+  // Someone is making a cgroup under these parents right now: that takes
+  // milliseconds, so wait a little before leaving the parents to the next
+  // clean-up (a run's own parent would otherwise outlive it).
+  if (lock_root().empty()) {
+    return;
+  }
+  auto held = lock_parents(LOCK_EX | LOCK_NB);
+  for (int attempt = 0; attempt < 50 && !held.valid(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    held = lock_parents(LOCK_EX | LOCK_NB);
+  }
   if (!held.valid()) {
     return;
   }
