@@ -26,7 +26,9 @@ std::string index_path(const std::string &parent, std::size_t index) {
 }
 
 void Checker::error(Location at, std::string path, std::string message) {
-  diagnostics_.push_back(Diagnostic{file_, at, std::move(path), std::move(message)});
+  // A file that inherits a default it cannot use is told where that came from.
+  auto file = at.inherited ? std::string(kBuiltinStackName) : file_;
+  diagnostics_.push_back(Diagnostic{std::move(file), at, std::move(path), std::move(message)});
 }
 
 bool Checker::expect_map(const ConfigNode &node, const std::string &path) {

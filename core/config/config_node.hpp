@@ -16,8 +16,9 @@
 namespace berth {
 
 struct Location {
-  int line = 0;   // 1-based; 0 when unknown
-  int column = 0; // 1-based
+  int line = 0;           // 1-based; 0 when unknown
+  int column = 0;         // 1-based
+  bool inherited = false; // from the built-in default stack, not the file being read
 };
 
 struct MapEntry;

@@ -8,6 +8,9 @@
 
 namespace berth {
 
+// The file name diagnostics give for what the built-in default stack says.
+inline constexpr const char *kBuiltinStackName = "(built-in default)";
+
 struct Diagnostic {
   std::string file;
   Location at;

@@ -87,10 +87,12 @@ struct StackLoad {
 };
 
 // Reads and checks the structure of a stack file; plugin names and options
-// are checked later by resolve_stack, once the plugins are loaded.
+// are checked later by resolve_stack, once the plugins are loaded. With
+// defaults, the file is merged over them first (see merge_config), so that
+// it need only say what differs.
 StackLoad parse_stack(const std::string &text, const std::string &source,
-                      const std::filesystem::path &base_dir);
-StackLoad read_stack_file(const std::filesystem::path &file);
+                      const std::filesystem::path &base_dir, const ConfigNode *defaults = nullptr);
+StackLoad read_stack_file(const std::filesystem::path &file, const ConfigNode *defaults = nullptr);
 
 // Checks every plugin the stack names against registry and validates their
 // options against the plugins' schemas, filling in defaults. All or nothing.
@@ -101,7 +103,8 @@ std::string stack_to_yaml(const Stack &stack);
 
 // The text of examples/stacks/default.yaml, compiled in.
 const std::string &builtin_default_stack();
-
-inline constexpr const char *kBuiltinStackName = "(built-in default)";
+// That text parsed, every location marked inherited: what a stack file is
+// merged over.
+const ConfigNode &builtin_default_tree();
 
 } // namespace berth

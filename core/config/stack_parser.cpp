@@ -1,6 +1,7 @@
 // Structure of the stack file: sections, keys, types and cross references
 // inside the file. Plugin names and options are checked in stack_resolver.cpp.
 #include "config/checker.hpp"
+#include "config/config_merge.hpp"
 #include "config/sections.hpp"
 #include "config/stack.hpp"
 #include "util/text.hpp"
@@ -23,18 +24,21 @@ public:
     stack_.source = source;
   }
 
-  StackLoad parse(const ConfigNode &root) {
-    if (root.kind == ConfigNode::Kind::null) {
+  // The header and the keys are the file's own; the sections are read from
+  // the file merged over defaults, when given.
+  StackLoad parse(const ConfigNode &file, const ConfigNode *defaults) {
+    if (file.kind == ConfigNode::Kind::null) {
       check_.error({1, 1}, "", "the stack file is empty; start from examples/stacks/default.yaml");
       return finish();
     }
-    if (!check_.expect_map(root, "")) {
+    if (!check_.expect_map(file, "")) {
       return finish();
     }
-    check_.allow_keys(root, "",
+    check_.allow_keys(file, "",
                       {"apiVersion", "kind", "root", "plugins", "storage", "runtime", "network",
                        "scheduler", "logging"});
-    parse_header(root);
+    parse_header(file);
+    const auto root = defaults != nullptr ? merge_config(*defaults, file) : file;
     if (const auto *node = root.find("root")) {
       parse_root(*node);
     }
@@ -327,6 +331,12 @@ private:
 void StackParser::pick_default(const ConfigNode &section, const std::string &path, std::string &out,
                                Location &out_at, const std::vector<std::string> &names) {
   const auto *node = section.find("default");
+  // The built-in default names a backend or network the file took away:
+  // choose again among what the file left.
+  if (node != nullptr && node->at.inherited &&
+      std::find(names.begin(), names.end(), node->scalar) == names.end()) {
+    node = nullptr;
+  }
   if (node == nullptr) {
     if (names.size() == 1) {
       out = names.front();
@@ -355,17 +365,17 @@ void StackParser::pick_default(const ConfigNode &section, const std::string &pat
 } // namespace
 
 StackLoad parse_stack(const std::string &text, const std::string &source,
-                      const std::filesystem::path &base_dir) {
+                      const std::filesystem::path &base_dir, const ConfigNode *defaults) {
   auto document = parse_yaml(text);
   if (!document.error.empty()) {
     StackLoad load;
     load.diagnostics.push_back(Diagnostic{source, document.error_at, "", document.error});
     return load;
   }
-  return StackParser(source, base_dir).parse(document.root);
+  return StackParser(source, base_dir).parse(document.root, defaults);
 }
 
-StackLoad read_stack_file(const std::filesystem::path &file) {
+StackLoad read_stack_file(const std::filesystem::path &file, const ConfigNode *defaults) {
   std::string error;
   auto text = read_config_file(file, "stack file", error);
   if (!text) {
@@ -373,7 +383,16 @@ StackLoad read_stack_file(const std::filesystem::path &file) {
     load.diagnostics.push_back(Diagnostic{file.string(), {}, "", error});
     return load;
   }
-  return parse_stack(*text, file.string(), std::filesystem::absolute(file).parent_path());
+  return parse_stack(*text, file.string(), std::filesystem::absolute(file).parent_path(), defaults);
+}
+
+const ConfigNode &builtin_default_tree() {
+  static const ConfigNode tree = [] {
+    auto document = parse_yaml(builtin_default_stack());
+    mark_inherited(document.root);
+    return document.root;
+  }();
+  return tree;
 }
 
 } // namespace berth

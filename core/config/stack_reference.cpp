@@ -42,6 +42,30 @@ berth reads the stack named by `--stack FILE`, else `$BERTH_STACK`, else
 (`examples/stacks/default.yaml`). Check one with `berth config validate FILE`;
 see the effective result, defaults filled in, with `berth config show`.
 
+## A stack file says only what differs
+
+A stack file is merged over the built-in default, so it need only name what
+it changes. The rules are those of Helm's values files:
+
+- mappings merge key by key: `runtime: { default: crun }` keeps the default's
+  backends and picks crun; `runtime: { backends: { crun: { options: { root: /x } } } }`
+  keeps crun's plugin and `binary` and adds `root`;
+- a list or a value replaces what it stands for: `network: { networks: [...] }`
+  is the whole list of networks, and `scheduler: { profiles: [...] }` the whole
+  list of profiles;
+- a key set to `null` removes what the default had there: `scheduler: null`
+  leaves no scheduler, `runtime: { backends: { runc: null } }` no runc backend
+  (on a name the default lacks, `NAME: null` still means the plugin of that name);
+- a mapping that names another plugin (`driver:` or `plugin:`) does not inherit
+  the old plugin's `options`;
+- when the default's `default:` names a backend or network the file took
+  away, the file's own single entry is the default, or the file must say
+  which one is.
+
+`apiVersion` and `kind` are always the file's own. An error in something the
+file inherited names `(built-in default)` and the line in
+`examples/stacks/default.yaml`.
+
 Every error names the file, line, column and key path, for example
 `stack.yaml:7:11: storage.driver: no storage plugin named 'overlay3' (have: overlay2, vfs)`.
 A stack loads whole or not at all.
@@ -54,15 +78,16 @@ A stack loads whole or not at all.
 | `kind` | string | required | must be `Stack` |
 | `root` | absolute path | `/var/lib/berth` | all engine state; `--root` overrides it |
 | `plugins.paths` | list of directories | `[]` | where to look for plugin libraries (`*.so`), relative to the stack file; berth's own plugin directory is always searched last |
-| `storage` | mapping | none | `driver`: a storage plugin; `options`: its options |
-| `runtime` | mapping | none | `backends`: name to `{plugin, options}`; `default`: one of the names (optional with a single backend) |
-| `network` | mapping | none | `networks`: list of `{name, driver, subnet, gateway, internal, options}` (subnet, gateway and internal as `berth network create` takes them; a subnet from IPAM's default range when absent); `default`: one of the names (optional with a single network) |
-| `scheduler` | mapping | none | `profiles`: list of `{name, filters, scores, args, percentageOfNodesToScore}`; a score's `weight` is 1 to 100; `percentageOfNodesToScore` is 0 (adaptive, as Kubernetes) to 100 |
+| `storage` | mapping | overlay2 | `driver`: a storage plugin; `options`: its options |
+| `runtime` | mapping | namespaces, crun, runc | `backends`: name to `{plugin, options}`; `default`: one of the names (optional with a single backend) |
+| `network` | mapping | bridge, host, none | `networks`: list of `{name, driver, subnet, gateway, internal, options}` (subnet, gateway and internal as `berth network create` takes them; a subnet from IPAM's default range when absent); `default`: one of the names (optional with a single network) |
+| `scheduler` | mapping | default, constrained | `profiles`: list of `{name, filters, scores, args, percentageOfNodesToScore}`; a score's `weight` is 1 to 100; `percentageOfNodesToScore` is 0 (adaptive, as Kubernetes) to 100 |
 | `logging.level` | string | `info` | `trace`, `debug`, `info`, `warn` or `error`; `--log-level` overrides it |
 | `logging.format` | string | `text` | `text` or `json` (one JSON object per line) |
 
-Every driver section is optional. A command that needs a kind of driver the
-stack does not configure fails with one line naming the missing section.
+Every driver section may be removed with `null`. A command that needs a kind
+of driver the stack does not configure fails with one line naming the
+missing section.
 )md";
 
 std::string escape_cell(const std::string &text) {

@@ -18,7 +18,7 @@ constexpr const char *kSystemStack = "/etc/berth/stack.yaml";
 
 StackLoad load_stack(const EngineOptions &options) {
   if (auto file = choose_stack_file(options)) {
-    return read_stack_file(*file);
+    return read_stack_file(*file, &builtin_default_tree());
   }
   // The built-in stack names no relative paths, so its base directory is moot.
   return parse_stack(builtin_default_stack(), kBuiltinStackName, "/");

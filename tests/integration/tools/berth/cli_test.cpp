@@ -283,6 +283,23 @@ TEST(Cli, ConfigShowPrintsAStackThatValidates) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+// A stack that sets one thing keeps the rest of the built-in default.
+TEST(Cli, ConfigShowMergesAPartialStackOverTheDefaults) {
+  testing::TempDir dir;
+  const auto stack = dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\n"
+                                             "runtime: { default: crun }\n"
+                                             "network: { default: host }\nscheduler: null\n");
+  auto validated = run_berth({"config", "validate", stack.string()});
+  EXPECT_EQ(validated.exit_code, 0) << validated.err;
+  auto shown = run_berth({"--stack", stack.string(), "config", "show"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  for (const auto *part : {"driver: overlay2", "default: crun", "runc:", "default: host",
+                           "name: bridge", "name: none"}) {
+    EXPECT_NE(shown.out.find(part), std::string::npos) << part << " in\n" << shown.out;
+  }
+  EXPECT_EQ(shown.out.find("scheduler:"), std::string::npos) << shown.out;
+}
+
 TEST(Cli, ExampleStacksValidate) {
   for (const auto &entry :
        std::filesystem::directory_iterator(BERTH_SOURCE_DIR "/examples/stacks")) {

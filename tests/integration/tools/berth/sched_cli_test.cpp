@@ -64,7 +64,8 @@ TEST(SchedCli, MistakesAreOneLineWithPositionsOrNames) {
             "berth sched simulate: no scheduler profile named 'defualt' in " BERTH_SOURCE_DIR
             "/examples/stacks/default.yaml (have: default, constrained); did you "
             "mean 'default'?\n");
-  const auto empty = dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\n");
+  const auto empty =
+      dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\nscheduler: null\n");
   auto missing = run_berth({"--stack", empty.string(), "sched", "simulate"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, empty.string() +

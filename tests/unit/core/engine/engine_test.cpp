@@ -7,10 +7,19 @@
 namespace berth {
 namespace {
 
+// A stack file is merged over the built-in default, whose plugins are berth's own.
+EngineOptions with_builtin_plugins() {
+  EngineOptions options;
+  options.builtin_plugin_dirs = {BERTH_PLUGIN_DIR};
+  return options;
+}
+
 TEST(Engine, CommandNeedingAnUnconfiguredKindGetsOneLineNamingTheSection) {
   testing::TempDir dir;
-  EngineOptions options;
-  options.stack_file = dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\n");
+  auto options = with_builtin_plugins();
+  // Sections a file leaves out are inherited; one set to null is gone.
+  options.stack_file =
+      dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\nstorage: null\n");
   auto opened = Engine::open(options);
   ASSERT_TRUE(opened.engine) << opened.diagnostics.front().to_string();
   auto needed = opened.engine->require_section(PluginKind::storage);
@@ -24,7 +33,7 @@ TEST(Engine, CommandNeedingAnUnconfiguredKindGetsOneLineNamingTheSection) {
 
 TEST(Engine, RootFlagOverridesTheStack) {
   testing::TempDir dir;
-  EngineOptions options;
+  auto options = with_builtin_plugins();
   options.stack_file = dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\nroot: /a\n");
   options.root = dir.path() / "elsewhere";
   auto opened = Engine::open(options);
@@ -34,7 +43,7 @@ TEST(Engine, RootFlagOverridesTheStack) {
 
 TEST(Engine, PluginsOnlyCheckStillOpensWhenAPluginIsMissing) {
   testing::TempDir dir;
-  EngineOptions options;
+  auto options = with_builtin_plugins();
   options.stack_file = dir.write("stack.yaml", "apiVersion: berth/v1\nkind: Stack\n"
                                                "storage: { driver: nothing-here }\n");
   auto strict = Engine::open(options);
