@@ -442,6 +442,26 @@ sdk::Result<void> Cgroup::add(int pid, bool in_unified_already) const {
   return {};
 }
 
+std::vector<std::string> Cgroup::v1_task_files() const {
+  const auto &h = hierarchies();
+  std::vector<std::string> files;
+  for (const auto &dir : directories(path_)) {
+    if (h.unified.empty() || !dir.string().starts_with(h.unified + "/")) {
+      files.push_back((dir / "tasks").string());
+    }
+  }
+  return files;
+}
+
+sdk::Result<void> Cgroup::add_to_unified(int pid) const {
+  const auto &h = hierarchies();
+  if (h.unified.empty()) {
+    return {};
+  }
+  return write_file(fs::path(h.unified) / fs::path(path_).relative_path() / "cgroup.procs",
+                    std::to_string(pid));
+}
+
 sdk::Result<sdk::ContainerStats> Cgroup::stats() const {
   const auto &h = hierarchies();
   sdk::ContainerStats stats;

@@ -72,6 +72,15 @@ public:
   // waits for an RCU grace period (about 10 ms here): the one cost of a
   // start that v2 does not have.
   sdk::Result<void> add(int pid, bool in_unified_already = false) const;
+  // The `tasks` file of the cgroup in every v1 hierarchy. A single-threaded
+  // process that writes "0" to each moves itself without the grace period:
+  // the kernel takes the global threadgroup lock only to move another
+  // process or a whole thread group (cgroup_procs_write_start).
+  [[nodiscard]] std::vector<std::string> v1_task_files() const;
+  // Moves pid into the cgroup in the unified hierarchy alone (nothing on a
+  // host without one): the rest of add() for a process that joined the v1
+  // hierarchies itself through v1_task_files().
+  sdk::Result<void> add_to_unified(int pid) const;
 
   [[nodiscard]] sdk::Result<sdk::ContainerStats> stats() const;
   // The kernel's OOM killer has killed a process in this cgroup.

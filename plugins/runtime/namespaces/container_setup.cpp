@@ -698,6 +698,18 @@ void reset_signals() {
   }
 }
 
+// Into the container's v1 cgroups before anything else, so that what the
+// set-up allocates is the container's. "0" is this thread; the init has no
+// other, so the process moves whole.
+void join_cgroups(const InitPlan &plan, const ChildChannels &channels) {
+  for (const auto &file : plan.cgroup_tasks) {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    CHECK_SYS(fd, "open " + file);
+    CHECK_SYS(static_cast<int>(::write(fd, "0", 1)), "join the cgroup through " + file);
+    ::close(fd);
+  }
+}
+
 void join_namespaces(const InitPlan &plan, const ChildChannels &channels) {
   for (const auto &[type, path] : plan.join) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -739,6 +751,7 @@ void run_container_init(const InitPlan &plan, const ChildChannels &channels) {
   }
   reset_signals();
   ::umask(0);
+  join_cgroups(plan, channels);
   wait_for_go(channels);
   join_namespaces(plan, channels);
   if (plan.new_cgroup_namespace) {

@@ -77,6 +77,7 @@ struct InitPlan {
   int clone_flags = 0;                           // namespaces to create
   std::vector<std::pair<int, std::string>> join; // (CLONE_NEW*, path) to setns into
   bool new_cgroup_namespace = false;             // unshared once in the cgroup
+  std::vector<std::string> cgroup_tasks;         // v1 `tasks` files the init moves itself into
   unsigned long root_propagation = 0;
   std::vector<MountPlan> mounts;
   std::vector<DevicePlan> devices;

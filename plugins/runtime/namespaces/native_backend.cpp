@@ -408,6 +408,7 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       return std::move(made).error();
     }
     const auto cgroup = std::move(made).value();
+    plan->cgroup_tasks = cgroup.v1_task_files();
     auto launched = [&]() -> sdk::Result<int> {
       // One launch at a time: an init inherits every fd open in the caller
       // when it is cloned, another launch's report pipe included, and holds
@@ -446,9 +447,10 @@ sdk::Result<sdk::ContainerState> NativeBackend::create(const std::string &id,
       const auto pid = &cloned->pid;
       report->write.reset();
       go->read.reset();
-      auto placed = cgroup.unified_only() && cloned->in_cgroup
-                        ? sdk::Result<void>()
-                        : cgroup.add(*pid, cloned->in_cgroup);
+      // The init has moved itself into the v1 hierarchies (the cheap way;
+      // see Cgroup::v1_task_files); the unified one is ours, when
+      // CLONE_INTO_CGROUP could not do it.
+      auto placed = cloned->in_cgroup ? sdk::Result<void>() : cgroup.add_to_unified(*pid);
       if (placed.ok()) {
         (void)!::write(go->write.get(), "g", 1);
       }
