@@ -26,6 +26,8 @@ struct BenchRequest {
   double duration = 2;         // network: seconds of traffic per run
   std::filesystem::path scratch_parent = "/var/tmp"; // --scratch
   std::string berth_version;
+  // runtime: the berth command, for the whole-command figure; empty: none.
+  std::filesystem::path cli;
 };
 
 // A plugin to measure as the report will name it, with its options

@@ -1,4 +1,5 @@
 #include "bench/runtime_suite.hpp"
+#include "bench/cli_runs.hpp"
 
 #include "bench/bench_support.hpp"
 #include "container/seccomp_profile.hpp"
@@ -29,6 +30,8 @@ const std::vector<Workload> &runtime_workloads() {
   static const std::vector<Workload> workloads = {
       {"start_true", "create + start + wait + delete of /bin/true", "ms", Better::lower},
       {"start_true_cpu", "CPU time of the same (berth and its children)", "ms", Better::lower},
+      {"run_rm_cli", "`berth run --rm --network none` of /bin/true: the whole command", "ms",
+       Better::lower},
       {"concurrent", "containers started at once, each /bin/true", "containers/s", Better::higher},
   };
   return workloads;
@@ -295,6 +298,29 @@ std::optional<std::string> measure_backend(SuiteRun &run, const BenchSubject &su
   return std::nullopt;
 }
 
+// The same start through the whole command; a command that cannot be run
+// here leaves the workload unsupported, not the backend failed.
+void measure_cli(SuiteRun &run, const BenchSubject &subject, const sdk::Result<CliRuns> &cli,
+                 std::uint64_t &step, std::uint64_t total) {
+  if (!cli.ok()) {
+    measurement_of(run.report, "run_rm_cli", subject.name).unsupported = cli.error().describe();
+    return;
+  }
+  for (int round = 0; round < run.request.repeat && !interrupted(); ++round) {
+    report_progress(run.progress, subject.name + ": berth run --rm " + std::to_string(round + 1),
+                    ++step, total);
+    auto took = cli->run_once(subject);
+    if (!took.ok()) {
+      fail(run.report, "run_rm_cli", subject.name, took.error().describe());
+      return;
+    }
+    add_sample(run.report, "run_rm_cli", subject.name, *took);
+    // Its berth-shim, detached, was reparented to us (a subreaper): reap it.
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+}
+
 } // namespace
 
 void run_runtime_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects) {
@@ -304,9 +330,11 @@ void run_runtime_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects)
   remove_dead_runs_cgroups();
   auto rootfs = make_rootfs(run.scratch);
   auto spec = rootfs.ok() ? true_spec(run.scratch, *rootfs)
-                          : sdk::Result<nlohmann::json>(std::move(rootfs).error());
+                          : sdk::Result<nlohmann::json>(rootfs.error());
+  const auto cli = rootfs.ok() ? CliRuns::prepare(run.request.cli, run.scratch, *rootfs)
+                               : sdk::Result<CliRuns>(rootfs.error());
   const auto total = static_cast<std::uint64_t>(subjects.size()) *
-                     static_cast<std::uint64_t>(2 * run.request.repeat);
+                     static_cast<std::uint64_t>(3 * run.request.repeat);
   std::uint64_t step = 0;
   for (const auto &subject : subjects) {
     if (interrupted()) {
@@ -321,6 +349,8 @@ void run_runtime_suite(SuiteRun &run, const std::vector<BenchSubject> &subjects)
     }
     if (failed) {
       fail_subject(run.report, subject.name, *failed);
+    } else {
+      measure_cli(run, subject, cli, step, total);
     }
   }
 }
