@@ -578,40 +578,68 @@ std::vector<std::pair<UniqueFd, int>> open_namespaces(int pid) {
   return namespaces;
 }
 
-// The intermediate child joins the namespaces and forks the real process,
-// which is then inside the PID namespace too; the intermediate exits, so
-// the process is reparented to our subreaper.
+// The container's cgroup as an exec'd process joins it: the unified
+// directory for CLONE_INTO_CGROUP and the v1 `tasks` files it writes "0" to
+// itself (see Cgroup::v1_task_files), all opened on the host beforehand.
+struct CgroupEntry {
+  UniqueFd unified;
+  std::vector<UniqueFd> tasks;
+};
+
+CgroupEntry open_cgroup_entry(const Cgroup &cgroup) {
+  CgroupEntry entry;
+  entry.unified.reset(cgroup.open_unified());
+  for (const auto &file : cgroup.v1_task_files()) {
+    entry.tasks.emplace_back(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+  }
+  return entry;
+}
+
+[[noreturn]] void fail_intermediate(const ChildChannels &channels, const std::string &what) {
+  const auto message = "EI" + what + ": " + std::strerror(errno);
+  (void)!::write(channels.report, message.data(), message.size());
+  ::_exit(1);
+}
+
+// The intermediate child joins the namespaces and clones the real process,
+// which is then inside the PID namespace (and the unified cgroup) too; the
+// intermediate exits, so the process is reparented to our subreaper.
 [[noreturn]] void enter_and_fork(const std::vector<std::pair<UniqueFd, int>> &namespaces,
-                                 const ProcessPlan &plan, const ChildChannels &channels,
-                                 int pid_out) {
+                                 const CgroupEntry &cgroup, const ProcessPlan &plan,
+                                 const ChildChannels &channels, int pid_out) {
   std::vector<int> keep = {
-      channels.report,  channels.go, channels.stdin_fd, channels.stdout_fd, channels.stderr_fd,
-      channels.console, pid_out};
+      channels.report,    channels.go,      channels.stdin_fd, channels.stdout_fd,
+      channels.stderr_fd, channels.console, pid_out,           cgroup.unified.get()};
   for (const auto &[fd, type] : namespaces) {
     keep.push_back(fd.get());
   }
+  for (const auto &fd : cgroup.tasks) {
+    keep.push_back(fd.get());
+  }
   if (!seal_from_host(std::move(keep))) {
-    const auto message = std::string("EIseal the process from the host: ") + std::strerror(errno);
-    (void)!::write(channels.report, message.data(), message.size());
-    ::_exit(1);
+    fail_intermediate(channels, "seal the process from the host");
   }
   for (const auto &[fd, type] : namespaces) {
     if (fd.get() < 0 || ::setns(fd.get(), type) < 0) {
-      const auto message =
-          std::string("EIjoin the container's namespaces: ") + std::strerror(errno);
-      (void)!::write(channels.report, message.data(), message.size());
-      ::_exit(1);
+      fail_intermediate(channels, "join the container's namespaces");
     }
   }
   for (const auto &[fd, type] : namespaces) {
     ::close(fd.get());
   }
-  const int child = ::fork();
-  if (child == 0) {
+  // A raw clone is safe here: the intermediate has one thread.
+  auto cloned = clone_into(0, cgroup.unified.get());
+  if (cloned.ok() && cloned->pid == 0) {
+    for (const auto &fd : cgroup.tasks) {
+      if (fd.get() < 0 || ::write(fd.get(), "0", 1) != 1) {
+        fail_intermediate(channels, "join the container's cgroup");
+      }
+    }
     run_exec_process(plan, channels);
   }
-  (void)!::write(pid_out, &child, sizeof child);
-  ::_exit(child < 0 ? 1 : 0);
+  const Cloned report = cloned.ok() ? *cloned : Cloned{-1, false};
+  (void)!::write(pid_out, &report, sizeof report);
+  ::_exit(cloned.ok() ? 0 : 1);
 }
 
 } // namespace
@@ -636,6 +664,8 @@ sdk::Result<int> NativeBackend::exec(const std::string &id, const nlohmann::json
       return std::move(compiled).error();
     }
     auto namespaces = open_namespaces(record->pid);
+    const auto cgroup = Cgroup::open(record->cgroup);
+    const auto cgroup_entry = open_cgroup_entry(cgroup);
     auto report = make_pipe();
     auto go = make_pipe();
     auto pid_pipe = make_pipe();
@@ -656,21 +686,24 @@ sdk::Result<int> NativeBackend::exec(const std::string &id, const nlohmann::json
       return sdk::errno_error("fork", id);
     }
     if (intermediate == 0) {
-      enter_and_fork(namespaces, *plan, channels, pid_pipe->write.get());
+      enter_and_fork(namespaces, cgroup_entry, *plan, channels, pid_pipe->write.get());
     }
     report->write.reset();
     go->read.reset();
     pid_pipe->write.reset();
-    int child = -1;
-    const bool got = ::read(pid_pipe->read.get(), &child, sizeof child) == sizeof child;
+    Cloned cloned{-1, false};
+    const bool got = ::read(pid_pipe->read.get(), &cloned, sizeof cloned) == sizeof cloned;
     reap(intermediate);
+    const int child = cloned.pid;
     if (!got || child <= 0) {
       go->write.reset();
       auto failed = read_child_report(report->read.get(), false, id);
       return failed.ok() ? sdk::make_error(sdk::Errc::io, "could not fork inside the container", id)
                          : std::move(failed).error();
     }
-    if (auto placed = Cgroup::open(record->cgroup).add(child); !placed.ok()) {
+    // It joined the v1 hierarchies itself, the cheap way (see open_cgroup_entry).
+    if (auto placed = cloned.in_cgroup ? sdk::Result<void>() : cgroup.add_to_unified(child);
+        !placed.ok()) {
       ::kill(child, SIGKILL);
       return std::move(placed).error();
     }

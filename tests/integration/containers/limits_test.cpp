@@ -6,6 +6,8 @@
 
 #include <sys/resource.h>
 
+#include <sstream>
+
 namespace berth::testing {
 namespace {
 
@@ -51,6 +53,24 @@ TEST_F(ContainerLimits, CpusAndPidsLimitsLandInTheContainersCgroups) {
              "/sys/fs/cgroup/cpu/cpu.cfs_period_us", "/sys/fs/cgroup/pids/pids.max"});
   EXPECT_EQ(inside.exit_code, 0) << inside.err;
   EXPECT_EQ(inside.out, "50000\n100000\n20\n");
+}
+
+// The init and an exec'd process are each in the container's cgroup in
+// every hierarchy: seen from the container's cgroup namespace, each line
+// is the root, not a path up and out of it.
+TEST_F(ContainerLimits, InitAndExecdProcessesJoinTheContainersCgroupEverywhere) {
+  const auto id = run_detached({kImage, "sleep", "1000"});
+  for (const auto &args : std::vector<std::vector<std::string>>{
+           {"exec", id, "cat", "/proc/1/cgroup"}, {"exec", id, "cat", "/proc/self/cgroup"}}) {
+    const auto seen = berth(args);
+    ASSERT_EQ(seen.exit_code, 0) << seen.err;
+    std::istringstream lines(seen.out);
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+      EXPECT_TRUE(line.ends_with(":/")) << args.back() << ": " << line;
+    }
+    EXPECT_GE(count, 2) << seen.out;
+  }
 }
 
 TEST_F(ContainerLimits, UlimitSetsSoftAndHardLimits) {
