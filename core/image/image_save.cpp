@@ -5,6 +5,7 @@
 
 #include "image/archive_io.hpp"
 #include "image/archive_layout.hpp"
+#include "image/manifest.hpp"
 #include "image/media_types.hpp"
 #include "image/reference.hpp"
 #include "util/fd.hpp"
@@ -48,9 +49,8 @@ sdk::Result<void> write_atomically(const std::filesystem::path &file,
 // loaded from a Docker registry layout keeps its Docker manifest.
 std::string manifest_media_type(const ContentStore &content, const std::string &digest) {
   auto text = content.read(digest);
-  auto json = text.ok() ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-  return json.is_object() ? json.value("mediaType", std::string(media::kOciManifest))
-                          : std::string(media::kOciManifest);
+  auto manifest = text.ok() ? parse_image_manifest(*text) : std::move(text).error();
+  return manifest.ok() ? manifest->media_type : std::string(media::kOciManifest);
 }
 
 SavedImage saved_image(const ImageRecord &image, const ContentStore &content) {

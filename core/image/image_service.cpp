@@ -1,6 +1,7 @@
 #include "image/image_service.hpp"
 
 #include "image/digest.hpp"
+#include "image/manifest.hpp"
 #include "image/media_types.hpp"
 #include "image/reference.hpp"
 #include "layer/layer_reader.hpp"
@@ -44,12 +45,6 @@ std::string host_architecture() {
     return "amd64";
   }
   return machine == "aarch64" ? "arm64" : machine;
-}
-
-sdk::Error unknown_layer_type(const std::string &blob, const std::string &type,
-                              const std::string &manifest) {
-  return sdk::make_error(sdk::Errc::invalid_argument,
-                         "layer " + blob + " has unknown media type '" + type + "'", manifest);
 }
 
 sdk::Error wrap(const std::exception &e) {
@@ -127,8 +122,8 @@ sdk::Result<std::string> ImageService::resolve(const std::string &reference) {
   }
 }
 
-sdk::Result<nlohmann::json> ImageService::read_json(const std::string &digest,
-                                                    const std::string &what) {
+sdk::Result<std::string> ImageService::read_blob(const std::string &digest,
+                                                 const std::string &what) {
   auto text = content_.read(digest);
   if (!text.ok()) {
     return sdk::make_error(sdk::Errc::not_found,
@@ -138,64 +133,52 @@ sdk::Result<nlohmann::json> ImageService::read_json(const std::string &digest,
     return sdk::make_error(sdk::Errc::invalid_argument,
                            what + " " + digest + " does not match its digest");
   }
-  auto json = nlohmann::json::parse(*text, nullptr, false);
-  if (!json.is_object()) {
-    return sdk::make_error(sdk::Errc::invalid_argument, what + " " + digest + " is not JSON");
+  return text;
+}
+
+// A document parsed by parse, its errors naming the blob they came from.
+template <typename Parse>
+auto ImageService::read_document(const std::string &digest, const std::string &what, Parse parse)
+    -> decltype(parse(std::string_view())) {
+  auto text = read_blob(digest, what);
+  if (!text.ok()) {
+    return std::move(text).error();
   }
-  return json;
+  auto document = parse(*text);
+  if (!document.ok() && document.error().context.empty()) {
+    auto error = std::move(document).error();
+    error.context = digest;
+    return error;
+  }
+  return document;
 }
 
 sdk::Result<ImageRecord> ImageService::register_manifest(const std::string &manifest_digest,
                                                          const std::vector<std::string> &tags,
                                                          const Progress &progress) {
-  auto manifest = read_json(manifest_digest, "manifest");
+  auto manifest = read_document(manifest_digest, "manifest", parse_image_manifest);
   if (!manifest.ok()) {
     return std::move(manifest).error();
   }
-  const auto type = manifest->value("mediaType", std::string(media::kOciManifest));
-  if (!media::is_manifest(type)) {
-    return sdk::make_error(sdk::Errc::invalid_argument,
-                           "unknown manifest media type '" + type + "'", manifest_digest);
-  }
-  const auto &config_ref = manifest->value("config", nlohmann::json::object());
-  const auto config_type = config_ref.value("mediaType", std::string(media::kOciConfig));
-  if (!media::is_config(config_type)) {
-    return sdk::make_error(sdk::Errc::invalid_argument,
-                           "unknown config media type '" + config_type + "'", manifest_digest);
-  }
-  const auto config_digest = config_ref.value("digest", "");
-  if (!is_digest(config_digest)) {
-    return sdk::make_error(sdk::Errc::invalid_argument,
-                           "the config is not named by a sha256 digest", manifest_digest);
-  }
-  auto config = read_json(config_digest, "image config");
+  const auto &config_digest = manifest->config.digest;
+  auto config = read_document(config_digest, "image config", parse_image_config);
   if (!config.ok()) {
     return std::move(config).error();
   }
-  const auto layers = manifest->value("layers", nlohmann::json::array());
-  const auto diff_ids =
-      config->value("rootfs", nlohmann::json::object()).value("diff_ids", nlohmann::json::array());
-  if (!layers.is_array() || !diff_ids.is_array() || layers.size() != diff_ids.size()) {
+  const auto &layers = manifest->layers;
+  const auto &diff_ids = config->diff_ids;
+  if (layers.size() != diff_ids.size()) {
     return sdk::make_error(sdk::Errc::invalid_argument,
                            "the manifest lists " + std::to_string(layers.size()) +
                                " layers but the config " + std::to_string(diff_ids.size()),
                            manifest_digest);
   }
-  ImageRecord image{config_digest, manifest_digest, config->value("created", ""), 0, {}, {}};
+  ImageRecord image{config_digest, manifest_digest, config->created, 0, {}, {}};
   std::string parent;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const auto layer_type = layers[i].value("mediaType", "");
-    const auto blob = layers[i].value("digest", "");
-    if (!media::is_layer(layer_type)) {
-      return unknown_layer_type(blob, layer_type, manifest_digest);
-    }
-    if (!is_digest(blob) || !diff_ids[i].is_string() ||
-        !is_digest(diff_ids[i].get<std::string>())) {
-      return sdk::make_error(sdk::Errc::invalid_argument,
-                             "layer " + std::to_string(i) + " is not named by a sha256 digest",
-                             manifest_digest);
-    }
-    const auto expected = diff_ids[i].get<std::string>();
+    const auto &layer_type = layers[i].media_type;
+    const auto &blob = layers[i].digest;
+    const auto &expected = diff_ids[i];
     const auto chain = chain_id(parent, expected);
     if (!layers_->find(chain) && !content_.contains(blob)) {
       return sdk::make_error(sdk::Errc::not_found,
@@ -367,15 +350,12 @@ sdk::Result<std::vector<std::string>> ImageService::load_contents(const ArchiveC
   sdk::Result<std::vector<std::string>> loaded = std::vector<std::string>{};
   const auto &files = contents.index_files;
   if (auto index = files.find("index.json"); index != files.end()) {
-    auto json = nlohmann::json::parse(index->second, nullptr, false);
-    loaded = json.is_object() ? load_oci(json, progress)
-                              : sdk::make_error(sdk::Errc::invalid_argument,
-                                                "index.json is not valid JSON", name);
+    auto entries = parse_image_index(index->second);
+    loaded = entries.ok() ? load_oci(*entries, progress) : std::move(entries).error();
   } else if (auto manifest = files.find("manifest.json"); manifest != files.end()) {
-    auto json = nlohmann::json::parse(manifest->second, nullptr, false);
-    loaded = json.is_array() ? load_docker(json, contents.blobs, progress)
-                             : sdk::make_error(sdk::Errc::invalid_argument,
-                                               "manifest.json is not a JSON list", name);
+    auto images = parse_docker_manifest(manifest->second);
+    loaded =
+        images.ok() ? load_docker(*images, contents.blobs, progress) : std::move(images).error();
   } else {
     loaded = sdk::make_error(sdk::Errc::invalid_argument,
                              "neither an OCI archive (no index.json) nor a docker-archive (no "
@@ -390,44 +370,32 @@ sdk::Result<std::vector<std::string>> ImageService::load_contents(const ArchiveC
   return loaded;
 }
 
-sdk::Result<std::vector<std::string>> ImageService::load_oci(const nlohmann::json &index,
+sdk::Result<std::vector<std::string>> ImageService::load_oci(const std::vector<IndexEntry> &index,
                                                              const Progress &progress) {
   std::vector<std::string> loaded;
-  for (const auto &entry : index.value("manifests", nlohmann::json::array())) {
-    auto digest = entry.value("digest", "");
-    auto type = entry.value("mediaType", "");
+  for (const auto &entry : index) {
+    auto digest = entry.target.digest;
+    auto type = entry.target.media_type;
     if (media::is_index(type)) {
       // A multi-platform image: this host's platform, else the first.
-      auto nested = read_json(digest, "image index");
+      auto nested = read_document(digest, "image index", parse_image_index);
       if (!nested.ok()) {
         return std::move(nested).error();
       }
-      const auto manifests = nested->value("manifests", nlohmann::json::array());
-      if (manifests.empty()) {
+      if (nested->empty()) {
         return sdk::make_error(sdk::Errc::invalid_argument, "image index lists no manifests",
                                digest);
       }
-      auto chosen = manifests.front();
-      for (const auto &candidate : manifests) {
-        const auto platform = candidate.value("platform", nlohmann::json::object());
-        if (platform.value("os", "") == "linux" &&
-            platform.value("architecture", "") == host_architecture()) {
-          chosen = candidate;
-          break;
-        }
-      }
-      digest = chosen.value("digest", "");
-      type = chosen.value("mediaType", std::string(media::kOciManifest));
+      const auto &chosen = pick_platform(*nested, host_architecture()).target;
+      digest = chosen.digest;
+      type = chosen.media_type.empty() ? std::string(media::kOciManifest) : chosen.media_type;
     }
     if (!media::is_manifest(type)) {
       return sdk::make_error(sdk::Errc::invalid_argument,
                              "unknown manifest media type '" + type + "'", digest);
     }
     std::vector<std::string> tags;
-    const auto annotations = entry.value("annotations", nlohmann::json::object());
-    auto name = annotations.value("io.containerd.image.name",
-                                  annotations.value("org.opencontainers.image.ref.name", ""));
-    if (!name.empty()) {
+    if (const auto &name = entry.name; !name.empty()) {
       auto ref = parse_reference(name);
       if (!ref.ok()) {
         return std::move(ref).error();
@@ -444,7 +412,7 @@ sdk::Result<std::vector<std::string>> ImageService::load_oci(const nlohmann::jso
 }
 
 sdk::Result<std::vector<std::string>>
-ImageService::load_docker(const nlohmann::json &manifest,
+ImageService::load_docker(const std::vector<DockerArchiveImage> &manifest,
                           const std::map<std::string, std::string> &files,
                           const Progress &progress) {
   std::vector<std::string> loaded;
@@ -458,12 +426,12 @@ ImageService::load_docker(const nlohmann::json &manifest,
     return found->second;
   };
   for (const auto &entry : manifest) {
-    auto config = blob_of(entry.value("Config", ""));
+    auto config = blob_of(entry.config);
     if (!config.ok()) {
       return std::move(config).error();
     }
     nlohmann::json layers = nlohmann::json::array();
-    for (const auto &path : entry.value("Layers", std::vector<std::string>{})) {
+    for (const auto &path : entry.layers) {
       auto blob = blob_of(path);
       if (!blob.ok()) {
         return std::move(blob).error();
@@ -485,7 +453,7 @@ ImageService::load_docker(const nlohmann::json &manifest,
       return std::move(digest).error();
     }
     std::vector<std::string> tags;
-    for (const auto &text : entry.value("RepoTags", std::vector<std::string>{})) {
+    for (const auto &text : entry.repo_tags) {
       auto ref = parse_reference(text);
       if (!ref.ok()) {
         return std::move(ref).error();
@@ -511,11 +479,11 @@ ImageService::image_and_config(const std::string &reference) {
     return std::move(id).error();
   }
   auto image = images_->get(*id);
-  auto config = read_json(*id, "image config");
+  auto config = read_document(*id, "image config", parse_image_config);
   if (!image || !config.ok()) {
     return sdk::make_error(sdk::Errc::not_found, "image metadata is missing", *id);
   }
-  return std::make_pair(std::move(*image), std::move(config).value());
+  return std::make_pair(std::move(*image), std::move(config->document));
 }
 
 sdk::Result<std::vector<ImageRecord>> ImageService::list() {

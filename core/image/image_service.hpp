@@ -7,6 +7,7 @@
 #include "image/archive_layout.hpp"
 #include "image/content_store.hpp"
 #include "image/image_store.hpp"
+#include "image/manifest.hpp"
 #include "layer/layer_store.hpp"
 #include "store/sqlite.hpp"
 #include "util/file_lock.hpp"
@@ -118,14 +119,18 @@ private:
                                              const Progress &progress);
   sdk::Result<std::vector<std::string>>
   load_contents(const ArchiveContents &contents, const std::string &name, const Progress &progress);
-  sdk::Result<std::vector<std::string>> load_oci(const nlohmann::json &index,
+  sdk::Result<std::vector<std::string>> load_oci(const std::vector<IndexEntry> &index,
                                                  const Progress &progress);
-  sdk::Result<std::vector<std::string>> load_docker(const nlohmann::json &manifest,
+  sdk::Result<std::vector<std::string>> load_docker(const std::vector<DockerArchiveImage> &manifest,
                                                     const std::map<std::string, std::string> &files,
                                                     const Progress &progress);
   // The images references name, each once with the tags it is saved under.
   sdk::Result<std::vector<SavedImage>> images_to_save(const std::vector<std::string> &references);
-  sdk::Result<nlohmann::json> read_json(const std::string &digest, const std::string &what);
+  // A small blob's text, checked against its digest; what names it in errors.
+  sdk::Result<std::string> read_blob(const std::string &digest, const std::string &what);
+  template <typename Parse>
+  auto read_document(const std::string &digest, const std::string &what, Parse parse)
+      -> decltype(parse(std::string_view()));
   // The image reference names and its config.
   sdk::Result<std::pair<ImageRecord, nlohmann::json>>
   image_and_config(const std::string &reference);
