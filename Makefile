@@ -1,11 +1,16 @@
 # Thin wrapper over CMake/CTest. The two commands a fresh machine needs:
 #   make demo   install deps, build, run berth on the default stack
-#   make test   install deps, build, run the whole suite
+#   make test   install deps, build, run the whole suite, then fuzz briefly
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# The libFuzzer build (clang, sanitizers): docs/testing.md.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
 
-.PHONY: all deps configure build test demo bench bench-report format lint docs clean
+.PHONY: all deps configure build test demo bench bench-report format lint docs clean \
+	fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -22,6 +27,23 @@ build: deps configure
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) fuzz-smoke
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DBERTH_FUZZ=ON \
+		-DBERTH_WERROR=ON -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_BENCHMARKS=OFF
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Every harness for FUZZ_SECONDS each, one after another; crashes are saved
+# under $(FUZZ_BUILD)/artifacts/ and named on the way out.
+fuzz: fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The short run CI does after the suite: the regressions, then a little more.
+fuzz-smoke: fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
 
 demo: build
 	$(BUILD)/bin/berth info
@@ -53,4 +75,4 @@ lint:
 	git ls-files 'core/*.cpp' 'tools/*.cpp' 'plugins/*.cpp' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD)-lint --quiet
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

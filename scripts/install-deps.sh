@@ -12,6 +12,9 @@ packages=(
   libmnl-dev libnftables-dev nftables
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
+  # The fuzz build (make fuzz): clang with libFuzzer and the sanitizers'
+  # runtimes, and llvm-symbolizer (in llvm-14) for readable crash reports.
+  clang-14 libclang-rt-14-dev llvm-14
   # Real peers and clients the storage tests and benchmarks run against.
   busybox-static skopeo umoci podman crun runc zstd attr iperf3 jq
 )
