@@ -6,12 +6,18 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 namespace berth::go_template {
 namespace {
 
 using json = nlohmann::json;
+
+// Go's fmt refuses a width or precision above a million (its tooLarge): such
+// a number is a typo, and padding to it would allocate that much per value.
+constexpr int kMaxCount = 1'000'000;
+constexpr int kTooLarge = kMaxCount + 1;
 
 struct Spec {
   bool minus = false; // pad on the right
@@ -83,8 +89,10 @@ std::string signed_text(const std::string &digits, bool negative, const Spec &sp
 
 std::string integer(const json &arg, const Spec &spec) {
   const auto value = arg.is_number_unsigned() ? 0 : arg.get<std::int64_t>();
+  // Negated as unsigned: the most negative int64 has no positive twin.
   const auto magnitude = arg.is_number_unsigned() ? arg.get<std::uint64_t>()
-                                                  : static_cast<std::uint64_t>(std::llabs(value));
+                         : value < 0              ? 0 - static_cast<std::uint64_t>(value)
+                                                  : static_cast<std::uint64_t>(value);
   const char *pattern = spec.verb == 'x'   ? "%llx"
                         : spec.verb == 'X' ? "%llX"
                         : spec.verb == 'o' ? "%llo"
@@ -109,9 +117,11 @@ std::string floating(const json &arg, const Spec &spec) {
   }
   const std::string pattern =
       std::string("%.") + std::to_string(spec.precision < 0 ? 6 : spec.precision) + spec.verb;
-  std::array<char, 64> text{};
-  std::snprintf(text.data(), text.size(), pattern.c_str(), std::fabs(value));
-  return signed_text(text.data(), std::signbit(value), spec);
+  // As long as the precision asks: "%.40f" of 1e300 is over 300 digits.
+  std::string text(
+      static_cast<std::size_t>(std::snprintf(nullptr, 0, pattern.c_str(), std::fabs(value))), '\0');
+  std::snprintf(text.data(), text.size() + 1, pattern.c_str(), std::fabs(value));
+  return signed_text(text, std::signbit(value), spec);
 }
 
 std::string hex_bytes(const std::string &text, bool upper) {
@@ -175,17 +185,26 @@ std::string padded(std::string text, const Spec &spec) {
   return std::string(fill, ' ') + text;
 }
 
-// Reads a number or `*` (the next argument) at format[at].
+// Reads a number or `*` (the next argument) at format[at]: -1 when there is
+// neither, kTooLarge for an argument above kMaxCount.
 int count(std::string_view format, std::size_t &at, const std::vector<json> &args,
           std::size_t &next_arg) {
   if (at < format.size() && format[at] == '*') {
     ++at;
-    return next_arg < args.size() && args[next_arg].is_number_integer()
-               ? args[next_arg++].get<int>()
-               : -1;
+    if (next_arg >= args.size() || !args[next_arg].is_number_integer()) {
+      return -1;
+    }
+    const auto &arg = args[next_arg++];
+    const auto value = arg.is_number_unsigned() ? std::numeric_limits<std::int64_t>::max()
+                                                : arg.get<std::int64_t>();
+    return value > kMaxCount || value < -kMaxCount ? kTooLarge : static_cast<int>(value);
   }
   int value = -1;
   while (at < format.size() && format[at] >= '0' && format[at] <= '9') {
+    if (value > kMaxCount) {
+      at = format.size(); // as Go does: the rest is lost and the verb missing
+      return -1;
+    }
     value = (value < 0 ? 0 : value * 10) + (format[at++] - '0');
   }
   return value;
@@ -228,7 +247,15 @@ std::string sprintf_values(std::string_view format, const std::vector<json> &arg
       continue;
     }
     ++at;
-    const auto spec = read_spec(format, at, args, next_arg);
+    auto spec = read_spec(format, at, args, next_arg);
+    if (spec.width == kTooLarge) {
+      out += "%!(BADWIDTH)";
+      spec.width = -1;
+    }
+    if (spec.precision == kTooLarge) {
+      out += "%!(BADPREC)";
+      spec.precision = -1;
+    }
     if (spec.verb == '\0') {
       out += "%!(NOVERB)";
     } else if (spec.verb == '%') {

@@ -86,5 +86,19 @@ TEST(GoTemplateFunctions, PrintfMarksMistakesAsGoDoes) {
   EXPECT_EQ(run(R"({{printf "%s" "a" 1}})"), "a%!(EXTRA number=1)");
 }
 
+// A typo'd width would pad every value to gigabytes; Go's fmt stops at ten
+// million and so does berth (found by fuzz/go_template.cpp).
+TEST(GoTemplateFunctions, PrintfRefusesHugeWidthsAsGoDoes) {
+  EXPECT_EQ(run(R"({{printf "%22222222225s|%d" "ab" 1}})"),
+            "%!(NOVERB)%!(EXTRA string=ab, number=1)");
+  EXPECT_EQ(run(R"({{printf "%*d|%.*d" 2000000000 1 -2000000000 2}})"),
+            "%!(BADWIDTH)1|%!(BADPREC)2");
+}
+
+TEST(GoTemplateFunctions, PrintfPrintsTheMostNegativeInteger) {
+  EXPECT_EQ(run(R"({{printf "%d %x" -9223372036854775808 -9223372036854775808}})"),
+            "-9223372036854775808 -8000000000000000");
+}
+
 } // namespace
 } // namespace berth
