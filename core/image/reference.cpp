@@ -37,16 +37,27 @@ sdk::Error invalid(std::string_view text, const std::string &why) {
                              " (expected NAME[:TAG][@DIGEST], e.g. busybox:1.36)");
 }
 
+// Docker's familiar form of a name: Docker Hub's registry and its library/
+// left out, but only where what remains reads back as the same name, since
+// berth stores this form and `save` writes it out qualified again.
 std::string familiar(std::string name) {
-  for (std::string_view prefix : {"docker.io/library/", "index.docker.io/library/"}) {
-    if (name.starts_with(prefix) && name.find('/', prefix.size()) == std::string::npos) {
-      return name.substr(prefix.size());
-    }
-  }
   for (std::string_view prefix : {"docker.io/", "index.docker.io/"}) {
-    if (name.starts_with(prefix)) {
-      return name.substr(prefix.size());
+    if (!name.starts_with(prefix)) {
+      continue;
     }
+    const auto slash = name.find('/', prefix.size());
+    // "docker.io/localhost/app" is not "localhost/app", a name on localhost.
+    if (slash != std::string::npos &&
+        looks_like_domain(std::string_view(name).substr(prefix.size(), slash - prefix.size()))) {
+      return name;
+    }
+    name.erase(0, prefix.size());
+    break;
+  }
+  // On Docker Hub "library/busybox" is "busybox".
+  constexpr std::string_view kLibrary = "library/";
+  if (name.starts_with(kLibrary) && name.find('/', kLibrary.size()) == std::string::npos) {
+    name.erase(0, kLibrary.size());
   }
   return name;
 }

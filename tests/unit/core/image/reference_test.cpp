@@ -19,6 +19,19 @@ TEST(Reference, FamiliarFormAndDefaultTag) {
   EXPECT_EQ(pinned->str(), "app@" + digest);
 }
 
+// berth stores the familiar form and `save` writes the qualified one: both
+// must read back as the same name (found by fuzz/image_reference.cpp).
+TEST(Reference, FamiliarAndQualifiedFormsReadBackAsTheSameName) {
+  EXPECT_EQ(parse_reference("library/busybox")->str(), "busybox:latest");
+  EXPECT_EQ(parse_reference("docker.io/library/busybox")->qualified(),
+            "docker.io/library/busybox:latest");
+  const auto odd = parse_reference("docker.io/index.docker.io/library/app");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->str(), "docker.io/index.docker.io/library/app:latest")
+      << "without docker.io/, index.docker.io would read as the registry";
+  EXPECT_EQ(parse_reference(odd->qualified())->name, odd->name);
+}
+
 TEST(Reference, InvalidOnesSayWhy) {
   EXPECT_NE(parse_reference("Busybox").error().message.find("must be lowercase"),
             std::string::npos);
