@@ -62,6 +62,21 @@ std::string familiar(std::string name) {
   return name;
 }
 
+// The name as a registry sees it: "busybox" is "docker.io/library/busybox".
+std::string qualified_name(const std::string &name) {
+  const auto slash = name.find('/');
+  if (slash == std::string::npos) {
+    return "docker.io/library/" + name;
+  }
+  if (!looks_like_domain(std::string_view(name).substr(0, slash))) {
+    return "docker.io/" + name;
+  }
+  return name;
+}
+
+// Docker's limit on a repository name, counted on its qualified form.
+constexpr std::size_t kMaxNameLength = 255;
+
 } // namespace
 
 std::string Reference::str() const {
@@ -72,13 +87,7 @@ std::string Reference::str() const {
 }
 
 std::string Reference::qualified() const {
-  const auto slash = name.find('/');
-  std::string full = name;
-  if (slash == std::string::npos) {
-    full = "docker.io/library/" + name;
-  } else if (!looks_like_domain(std::string_view(name).substr(0, slash))) {
-    full = "docker.io/" + name;
-  }
+  const auto full = qualified_name(name);
   return tag.empty() ? full + "@" + digest : full + ":" + tag;
 }
 
@@ -108,7 +117,8 @@ sdk::Result<Reference> parse_reference(std::string_view text) {
   if (rest.empty()) {
     return invalid(text, "the repository name is empty");
   }
-  if (rest.size() > 255) {
+  // Checked exactly below; this keeps the regular expressions off huge input.
+  if (rest.size() > 4 * kMaxNameLength) {
     return invalid(text, "the repository name is longer than 255 characters");
   }
   std::size_t start = 0;
@@ -127,6 +137,11 @@ sdk::Result<Reference> parse_reference(std::string_view text) {
     start = end + 1;
   }
   ref.name = familiar(std::string(rest));
+  // Docker counts the qualified name, so that `save`, which writes it, can
+  // always read back what berth accepted.
+  if (qualified_name(ref.name).size() > kMaxNameLength) {
+    return invalid(text, "the repository name is longer than 255 characters");
+  }
   if (ref.tag.empty() && ref.digest.empty()) {
     ref.tag = "latest";
   }

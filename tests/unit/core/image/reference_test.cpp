@@ -30,6 +30,9 @@ TEST(Reference, FamiliarAndQualifiedFormsReadBackAsTheSameName) {
   EXPECT_EQ(odd->str(), "docker.io/index.docker.io/library/app:latest")
       << "without docker.io/, index.docker.io would read as the registry";
   EXPECT_EQ(parse_reference(odd->qualified())->name, odd->name);
+  EXPECT_TRUE(parse_reference(std::string(255 - 18, 'a')).ok());
+  EXPECT_FALSE(parse_reference(std::string(255 - 17, 'a')).ok())
+      << "255 characters at most once qualified: docker.io/library/ is 18";
 }
 
 TEST(Reference, InvalidOnesSayWhy) {
