@@ -124,8 +124,10 @@ Compression ArchiveLayerReader::compression() const noexcept {
   }
 }
 
-sdk::Error ArchiveLayerReader::failure(const std::string &what) const {
-  const auto why = raw_error_.empty() ? what : raw_error_;
+sdk::Error ArchiveLayerReader::failure(const char *what) const {
+  // libarchive leaves the error string null for some failures.
+  const auto why =
+      !raw_error_.empty() ? raw_error_ : std::string(what != nullptr ? what : "unknown error");
   return sdk::make_error(sdk::Errc::invalid_argument,
                          "not a valid layer tar (" + why +
                              "); the file is corrupt or truncated, re-create or re-download it",

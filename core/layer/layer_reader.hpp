@@ -50,7 +50,7 @@ private:
   // Calls visit with each remaining entry; stops at the first error.
   sdk::Result<void>
   for_each_entry(const std::function<sdk::Result<void>(const sdk::LayerEntry &)> &visit);
-  sdk::Error failure(const std::string &what) const;
+  sdk::Error failure(const char *what) const;
   sdk::Error entry_error(const std::string &path, const std::string &what) const;
 
   struct Archives;
