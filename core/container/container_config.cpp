@@ -227,7 +227,12 @@ sdk::Result<std::int64_t> parse_size(const std::string &flag, const std::string 
   if (found == scale.end() || number < 0 || !std::isfinite(number)) {
     return bad_value(flag, value, hint);
   }
-  return static_cast<std::int64_t>(number * found->second);
+  // 2^63 bytes and more do not fit the int64 the kernel's limits take.
+  const double bytes = number * found->second;
+  if (bytes >= 0x1p63) {
+    return bad_value(flag, value, "that is more than 8 EiB; " + hint);
+  }
+  return static_cast<std::int64_t>(bytes);
 }
 
 sdk::Result<double> parse_cpus(const std::string &value) {
