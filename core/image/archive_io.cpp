@@ -104,6 +104,9 @@ read_image_archive(int fd, const std::string &name, const ContentStore &content,
     if (type == AE_IFLNK || archive_entry_hardlink(entry) != nullptr) {
       const char *target = archive_entry_hardlink(entry) != nullptr ? archive_entry_hardlink(entry)
                                                                     : archive_entry_symlink(entry);
+      if (target == nullptr) {
+        continue; // a symlink without a target names no blob
+      }
       auto base = std::filesystem::path(*path).parent_path();
       auto resolved = archive_entry_hardlink(entry) != nullptr
                           ? std::string(target)
