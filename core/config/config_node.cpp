@@ -1,5 +1,6 @@
 #include "config/config_node.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -61,6 +62,80 @@ ConfigNode convert(const YAML::Node &node) {
   return out;
 }
 
+// Counts a stream's documents and remembers where the second starts.
+// YAML::LoadAll cannot be used: on some malformed input ("!x,y]") yaml-cpp
+// 0.7's parser stops making progress and reports one empty document after
+// another at the same place, which LoadAll collects until memory runs out
+// (jbeder/yaml-cpp#1040). Two in a row at one place mean it is stuck there.
+class DocumentCounter final : public YAML::EventHandler {
+public:
+  static DocumentCounter count(const std::string &text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    while (!counter.stuck() && parser.HandleNextDocument(counter)) {
+    }
+    return counter;
+  }
+
+  [[nodiscard]] int documents() const { return documents_; }
+  [[nodiscard]] const YAML::Mark &second_at() const { return second_at_; }
+  [[nodiscard]] bool stuck() const { return empty_in_a_row_ >= 2; }
+  // Where the parser stopped making progress, when stuck().
+  [[nodiscard]] const YAML::Mark &stuck_at() const { return empty_at_; }
+
+  void OnDocumentStart(const YAML::Mark & /*mark*/) override { root_ = true; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark &mark, YAML::anchor_t /*anchor*/) override {
+    if (root_) {
+      const bool same_place = empty_in_a_row_ > 0 && mark.pos == empty_at_.pos;
+      empty_in_a_row_ = same_place ? empty_in_a_row_ + 1 : 1;
+      empty_at_ = mark;
+    }
+    root(mark);
+  }
+  void OnAlias(const YAML::Mark &mark, YAML::anchor_t /*anchor*/) override { node(mark); }
+  void OnScalar(const YAML::Mark &mark, const std::string & /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string & /*value*/) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark &mark, const std::string & /*tag*/,
+                       YAML::anchor_t /*anchor*/, YAML::EmitterStyle::value /*style*/) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark &mark, const std::string & /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+private:
+  void node(const YAML::Mark &mark) {
+    if (root_) {
+      empty_in_a_row_ = 0;
+    }
+    root(mark);
+  }
+
+  // The first node of a document counts it.
+  void root(const YAML::Mark &mark) {
+    if (!root_) {
+      return;
+    }
+    root_ = false;
+    if (++documents_ == 2) {
+      second_at_ = mark;
+    }
+  }
+
+  int documents_ = 0;
+  bool root_ = false;
+  int empty_in_a_row_ = 0;
+  YAML::Mark empty_at_ = YAML::Mark::null_mark();
+  YAML::Mark second_at_ = YAML::Mark::null_mark();
+};
+
 } // namespace
 
 const ConfigNode *ConfigNode::find(std::string_view key) const noexcept {
@@ -102,15 +177,22 @@ std::optional<std::string> read_config_file(const std::filesystem::path &file,
 ParsedDocument parse_yaml(const std::string &text) {
   ParsedDocument doc;
   try {
-    const auto documents = YAML::LoadAll(text);
-    if (documents.size() > 1) {
-      // yaml-cpp keeps no position for a document; its root node has one.
-      doc.error = "holds " + std::to_string(documents.size()) +
-                  " YAML documents; a stack file holds exactly one";
-      doc.error_at = location_of(documents[1].Mark());
+    const auto counted = DocumentCounter::count(text);
+    if (counted.stuck()) {
+      const auto at = static_cast<std::size_t>(counted.stuck_at().pos);
+      doc.error = at < text.size() ? "invalid YAML: unexpected '" + text.substr(at, 1) + "'"
+                                   : std::string("invalid YAML: unexpected end of file");
+      doc.error_at = location_of(counted.stuck_at());
       return doc;
     }
-    doc.root = documents.empty() ? ConfigNode{} : convert(documents.front());
+    if (counted.documents() > 1) {
+      // yaml-cpp keeps no position for a document; its root node has one.
+      doc.error = "holds " + std::to_string(counted.documents()) +
+                  " YAML documents; a stack file holds exactly one";
+      doc.error_at = location_of(counted.second_at());
+      return doc;
+    }
+    doc.root = convert(YAML::Load(text));
   } catch (const YAML::Exception &e) {
     doc.error = "invalid YAML: " + e.msg;
     doc.error_at = location_of(e.mark);

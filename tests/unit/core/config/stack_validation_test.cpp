@@ -211,14 +211,16 @@ INSTANTIATE_TEST_SUITE_P(
                  "(remove the quotes)"},
         BadStack{"40-non-finite-float.yaml",
                  "9:31: scheduler.profiles[0].args.test-score.spread: expected float, got "
-                 "'nan'"}));
+                 "'nan'"},
+        // Found by fuzz/stack_yaml.cpp: yaml-cpp looped, allocating without end.
+        BadStack{"41-tag-before-flow-end.yaml", "1:3: invalid YAML: unexpected ','"}));
 
 TEST(StackValidation, EveryBadFixtureIsInTheTable) {
   std::size_t files = 0;
   for (const auto &entry : std::filesystem::directory_iterator(kBadStacks)) {
     files += entry.path().extension() == ".yaml" ? 1 : 0;
   }
-  EXPECT_EQ(files, 40U) << "add the new bad stack to the table above";
+  EXPECT_EQ(files, 41U) << "add the new bad stack to the table above";
 }
 
 TEST(StackValidation, ReportsEveryProblemNotJustTheFirst) {
