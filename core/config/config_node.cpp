@@ -25,9 +25,23 @@ struct ConversionError {
   std::string message;
 };
 
-ConfigNode convert(const YAML::Node &node) {
+// yaml-cpp shares an aliased node; this tree copies it. So "a: &a [*a]"
+// would nest without end and aliases of aliases grow it exponentially (the
+// "billion laughs"). No stack or workload file comes near these bounds.
+constexpr int kMaxDepth = 100;
+constexpr std::size_t kMaxValues = 100'000;
+
+ConfigNode convert(const YAML::Node &node, int depth, std::size_t &values) {
   ConfigNode out;
   out.at = location_of(node.Mark());
+  if (depth > kMaxDepth) {
+    throw ConversionError{out.at, "nested more than " + std::to_string(kMaxDepth) +
+                                      " levels deep; does an alias contain itself?"};
+  }
+  if (++values > kMaxValues) {
+    throw ConversionError{out.at, "holds more than " + std::to_string(kMaxValues) +
+                                      " values once its aliases are expanded"};
+  }
   switch (node.Type()) {
   case YAML::NodeType::Undefined:
   case YAML::NodeType::Null: out.kind = ConfigNode::Kind::null; break;
@@ -39,7 +53,7 @@ ConfigNode convert(const YAML::Node &node) {
   case YAML::NodeType::Sequence:
     out.kind = ConfigNode::Kind::sequence;
     for (const auto &item : node) {
-      out.items.push_back(convert(item));
+      out.items.push_back(convert(item, depth + 1, values));
     }
     break;
   case YAML::NodeType::Map: {
@@ -54,7 +68,7 @@ ConfigNode convert(const YAML::Node &node) {
       if (!seen.insert(key).second) {
         throw ConversionError{key_at, "duplicate key '" + key + "'"};
       }
-      out.entries.push_back(MapEntry{key, key_at, convert(pair.second)});
+      out.entries.push_back(MapEntry{key, key_at, convert(pair.second, depth + 1, values)});
     }
     break;
   }
@@ -192,7 +206,8 @@ ParsedDocument parse_yaml(const std::string &text) {
       doc.error_at = location_of(counted.second_at());
       return doc;
     }
-    doc.root = convert(YAML::Load(text));
+    std::size_t values = 0;
+    doc.root = convert(YAML::Load(text), 0, values);
   } catch (const YAML::Exception &e) {
     doc.error = "invalid YAML: " + e.msg;
     doc.error_at = location_of(e.mark);

@@ -213,14 +213,19 @@ INSTANTIATE_TEST_SUITE_P(
                  "9:31: scheduler.profiles[0].args.test-score.spread: expected float, got "
                  "'nan'"},
         // Found by fuzz/stack_yaml.cpp: yaml-cpp looped, allocating without end.
-        BadStack{"41-tag-before-flow-end.yaml", "1:3: invalid YAML: unexpected ','"}));
+        BadStack{"41-tag-before-flow-end.yaml", "1:3: invalid YAML: unexpected ','"},
+        // Kept in fuzz/regressions/stack_yaml too: a stack overflow, and gigabytes.
+        BadStack{"42-alias-inside-itself.yaml",
+                 "3:10: nested more than 100 levels deep; does an alias contain itself?"},
+        BadStack{"43-aliases-of-aliases.yaml",
+                 "6:26: holds more than 100000 values once its aliases are expanded"}));
 
 TEST(StackValidation, EveryBadFixtureIsInTheTable) {
   std::size_t files = 0;
   for (const auto &entry : std::filesystem::directory_iterator(kBadStacks)) {
     files += entry.path().extension() == ".yaml" ? 1 : 0;
   }
-  EXPECT_EQ(files, 41U) << "add the new bad stack to the table above";
+  EXPECT_EQ(files, 43U) << "add the new bad stack to the table above";
 }
 
 TEST(StackValidation, ReportsEveryProblemNotJustTheFirst) {
