@@ -105,8 +105,20 @@ const json &object_item(const json &list, std::size_t index, const std::string &
   return list[index];
 }
 
+// nlohmann::json parses without recursion but copies and prints with it, so
+// an image nesting arrays a million deep would overflow the stack of a later
+// `run` or `inspect`. Images nest a handful of levels.
+constexpr int kMaxDepth = 100;
+
 json parse_document(std::string_view text, const char *what) {
-  auto document = json::parse(text, nullptr, false);
+  const json::parser_callback_t bounded = [what](int depth, json::parse_event_t, json &) {
+    if (depth > kMaxDepth) {
+      throw Invalid{std::string("the ") + what + " nests more than " + std::to_string(kMaxDepth) +
+                    " levels deep"};
+    }
+    return true;
+  };
+  auto document = json::parse(text, bounded, false);
   if (document.is_discarded()) {
     throw Invalid{std::string("the ") + what + " is not valid JSON"};
   }

@@ -33,6 +33,13 @@ TEST(ImageManifest, WrongTypesAreNamedByField) {
   EXPECT_EQ(parse_image_manifest("{").error().message, "the manifest is not valid JSON");
 }
 
+TEST(ImageManifest, DeepNestingIsRefusedBeforeAnythingCopiesIt) {
+  const auto deep = std::string(1000, '[') + std::string(1000, ']');
+  EXPECT_EQ(
+      parse_image_config(R"({"config": {"Healthcheck": {"Test": )" + deep + "}}}").error().message,
+      "the image config nests more than 100 levels deep");
+}
+
 TEST(ImageIndex, ReadsNamesAndPlatforms) {
   const auto index = parse_image_index(R"({"manifests": [
     {"digest": "a", "platform": {"os": "linux", "architecture": "arm64"}},
