@@ -5,6 +5,7 @@
 #include "format/go_template_value.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -12,6 +13,12 @@ namespace berth::go_template {
 namespace {
 
 using json = nlohmann::json;
+
+// A --format template is its user's own program, but one typo ({{range
+// 100000000000}}, ranges nested in ranges) should end in an error rather than
+// in minutes of work: a run takes at most this many steps (nodes and range
+// iterations). Printing a container with a table of its mounts takes dozens.
+constexpr std::uint64_t kMaxSteps = 4'000'000;
 
 class Executor {
 public:
@@ -40,12 +47,13 @@ private:
   }
 
   Flow step(const Node &node, const json &dot, std::string &out) {
+    count_step(node.pos);
     switch (node.kind) {
-    case Node::Kind::text: out += node.text; return Flow::normal;
+    case Node::Kind::text: print(out, node.text, node.pos); return Flow::normal;
     case Node::Kind::action: {
       const auto value = eval_pipeline(node.pipeline, dot, true);
       if (node.pipeline.variables.empty()) {
-        out += print_value(value);
+        print(out, print_value(value), node.pos);
       }
       return Flow::normal;
     }
@@ -78,6 +86,7 @@ private:
     const auto &names = node.pipeline.variables;
     bool any = false;
     auto visit = [&](const json &key, const json &element) {
+      count_step(node.pos);
       any = true;
       if (names.size() == 1) {
         variables_.emplace_back(names[0], element);
@@ -152,11 +161,22 @@ private:
   }
 
   json call(const Command &command, const Operand &function, const std::vector<json> &args) {
+    json result;
     try {
-      return call_function(function.name, args);
+      result = call_function(function.name, args);
     } catch (const std::invalid_argument &e) {
       fail(command, function.pos, e.what());
     }
+    // Values too may only grow so far: `$x = print $x $x` in a range doubles.
+    const auto size = result.is_string()       ? result.get_ref<const std::string &>().size()
+                      : result.is_structured() ? result.size()
+                                               : 0;
+    if (size > kMaxText) {
+      fail(command, function.pos,
+           "error calling " + function.name + ": the result is longer than " +
+               std::to_string(kMaxText) + " bytes");
+    }
+    return result;
   }
 
   // Go's and/or stop at the first argument that decides the answer.
@@ -215,6 +235,21 @@ private:
     return found == variables_.rend() ? variables_.front().second : found->second;
   }
 
+  void count_step(std::size_t pos) {
+    if (++steps_ > kMaxSteps) {
+      throw TemplateError(where(source_, pos) + "executing \"\": more than " +
+                          std::to_string(kMaxSteps) + " steps; is a range too long?");
+    }
+  }
+
+  void print(std::string &out, const std::string &text, std::size_t pos) const {
+    if (out.size() + text.size() > kMaxText) {
+      throw TemplateError(where(source_, pos) + "executing \"\": the output is longer than " +
+                          std::to_string(kMaxText) + " bytes");
+    }
+    out += text;
+  }
+
   [[noreturn]] void fail(const Command &command, std::size_t pos,
                          const std::string &message) const {
     throw TemplateError(where(source_, pos) + "executing \"\" at <" + command.source +
@@ -223,6 +258,7 @@ private:
 
   const std::string &source_;
   std::vector<std::pair<std::string, json>> variables_;
+  std::uint64_t steps_ = 0;
 };
 
 } // namespace

@@ -26,6 +26,14 @@ constexpr std::size_t kVariadic = static_cast<std::size_t>(-1);
   throw std::invalid_argument("error calling " + function + ": " + message);
 }
 
+// Appends to text that grows with the arguments, failing past kMaxText.
+void append(std::string &out, const std::string &text, const std::string &function) {
+  if (out.size() + text.size() > kMaxText) {
+    fail(function, "the result would be longer than " + std::to_string(kMaxText) + " bytes");
+  }
+  out += text;
+}
+
 const std::string &string_arg(const std::string &function, const json &arg) {
   if (!arg.is_string()) {
     fail(function, "wrong type for value; expected string; got " + type_name(arg));
@@ -161,7 +169,7 @@ json print(const Args &args) {
     if (i > 0 && !args[i].is_string() && !args[i - 1].is_string()) {
       out += ' ';
     }
-    out += format_value(args[i]);
+    append(out, format_value(args[i]), "print");
   }
   return out;
 }
@@ -169,7 +177,7 @@ json print(const Args &args) {
 json println(const Args &args) {
   std::string out;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    out += (i > 0 ? " " : "") + format_value(args[i]);
+    append(out, (i > 0 ? " " : "") + format_value(args[i]), "println");
   }
   return out + "\n";
 }
@@ -185,7 +193,7 @@ json join(const Args &args) {
   }
   std::string out;
   for (std::size_t i = 0; i < args[0].size(); ++i) {
-    out += (i > 0 ? separator : "") + format_value(args[0][i]);
+    append(out, (i > 0 ? separator : "") + format_value(args[0][i]), "join");
   }
   return out;
 }
@@ -202,6 +210,9 @@ json split(const Args &args) {
       }
       parts.push_back(text.substr(at, next - at));
       at = next;
+      if (parts.size() > kMaxText / 16) {
+        fail("split", "more than " + std::to_string(kMaxText / 16) + " parts");
+      }
     }
     return parts;
   }
@@ -209,6 +220,9 @@ json split(const Args &args) {
   for (auto at = text.find(separator); at != std::string::npos; at = text.find(separator, from)) {
     parts.push_back(text.substr(from, at - from));
     from = at + separator.size();
+    if (parts.size() > kMaxText / 16) {
+      fail("split", "more than " + std::to_string(kMaxText / 16) + " parts");
+    }
   }
   parts.push_back(text.substr(from));
   return parts;
@@ -252,6 +266,11 @@ json pad(const Args &args) {
   const auto &text = string_arg("pad", args[0]);
   const auto before = std::max<std::int64_t>(0, int_arg("pad", args[1]));
   const auto after = std::max<std::int64_t>(0, int_arg("pad", args[2]));
+  const auto most = static_cast<std::int64_t>(kMaxText);
+  if (before > most || after > most ||
+      before + after + static_cast<std::int64_t>(text.size()) > most) {
+    fail("pad", "the result would be longer than " + std::to_string(kMaxText) + " bytes");
+  }
   return std::string(static_cast<std::size_t>(before), ' ') + text +
          std::string(static_cast<std::size_t>(after), ' ');
 }

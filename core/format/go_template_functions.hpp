@@ -10,6 +10,10 @@
 
 namespace berth::go_template {
 
+// The longest text, and the most elements, any value a template makes may
+// have: far above what a --format prints, far below what would exhaust memory.
+inline constexpr std::size_t kMaxText = std::size_t{16} << 20;
+
 bool is_function(std::string_view name);
 
 // Calls a function other than and/or (which the executor short-circuits).

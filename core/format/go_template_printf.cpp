@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace berth::go_template {
@@ -264,6 +265,10 @@ std::string sprintf_values(std::string_view format, const std::vector<json> &arg
       out += std::string("%!") + spec.verb + "(MISSING)";
     } else {
       out += padded(one(spec, args[next_arg++]), spec);
+    }
+    if (out.size() > kMaxText) {
+      throw std::invalid_argument("error calling printf: the result would be longer than " +
+                                  std::to_string(kMaxText) + " bytes");
     }
   }
   if (next_arg < args.size()) {

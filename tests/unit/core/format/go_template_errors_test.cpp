@@ -71,5 +71,19 @@ TEST(GoTemplateErrors, ExecutionErrorsNameTheAction) {
             "template: :1:9: executing \"\" at <.Name>: range can't iterate over web");
 }
 
+// A typo must end in an error, not in minutes of work, gigabytes or a stack
+// overflow (fuzz/regressions/go_template keeps the inputs).
+TEST(GoTemplateErrors, RunawayTemplatesStopWithAnError) {
+  EXPECT_EQ(run_error("{{range 100000000000}}{{end}}", json()),
+            "template: :1:3: executing \"\": more than 4000000 steps; is a range too long?");
+  EXPECT_EQ(run_error(R"({{pad "x" 2000000000 0}})", json()),
+            "template: :1:3: executing \"\" at <pad \"x\" 2000000000 0>: error calling pad: the "
+            "result would be longer than 16777216 bytes");
+  EXPECT_EQ(
+      run_error(R"({{$x := "0123456789abcdef"}}{{range 30}}{{$x = print $x $x}}{{end}})", json()),
+      "template: :1:48: executing \"\" at <print $x $x>: error calling print: the result "
+      "would be longer than 16777216 bytes");
+}
+
 } // namespace
 } // namespace berth
