@@ -8,6 +8,10 @@
 namespace berth::go_template {
 namespace {
 
+// Parentheses and if/range/with nest by recursion here and in the executor;
+// a bound keeps a long run of "((((" from overflowing the stack.
+constexpr int kMaxNesting = 1000;
+
 bool is_keyword(std::string_view word) {
   static constexpr std::array<std::string_view, 10> kKeywords = {
       "if", "else", "end", "range", "with", "break", "continue", "define", "template", "block"};
@@ -116,6 +120,7 @@ private:
                       : word.text == "range" ? Node::Kind::range
                                              : Node::Kind::with;
     const auto scope = variables_.size(); // declarations live until {{end}}
+    nest(word.pos);
     Node node{kind, word.pos,
               {},   parse_pipeline(cursor, kind == Node::Kind::range ? 2 : 1, word.text),
               {},   {}};
@@ -129,6 +134,7 @@ private:
       fail_at(source_, word.pos, "unexpected EOF: {{" + word.text + "}} has no {{end}}");
     }
     variables_.resize(scope);
+    --nesting_;
     return node;
   }
 
@@ -259,6 +265,7 @@ private:
       operand.name = token.text;
       return operand;
     case Token::Kind::open:
+      nest(token.pos);
       operand.kind = Operand::Kind::pipeline;
       operand.pipeline =
           std::make_shared<Pipeline>(parse_pipeline(cursor, 0, "parenthesized pipeline"));
@@ -266,6 +273,7 @@ private:
         fail_at(source_, token.pos, "unclosed left paren");
       }
       cursor.take();
+      --nesting_;
       break;
     default: fail_at(source_, token.pos, "unexpected \"" + token.text + "\" in operand");
     }
@@ -273,6 +281,12 @@ private:
       operand.fields.push_back(cursor.take().text);
     }
     return operand;
+  }
+
+  void nest(std::size_t pos) {
+    if (++nesting_ > kMaxNesting) {
+      fail_at(source_, pos, "nested more than " + std::to_string(kMaxNesting) + " levels deep");
+    }
   }
 
   void require_defined(const Token &token) const {
@@ -287,6 +301,7 @@ private:
   std::size_t next_item_ = 0;
   std::vector<std::string> variables_;
   int range_depth_ = 0;
+  int nesting_ = 0;
 };
 
 } // namespace

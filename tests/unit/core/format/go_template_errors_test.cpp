@@ -83,6 +83,8 @@ TEST(GoTemplateErrors, RunawayTemplatesStopWithAnError) {
       run_error(R"({{$x := "0123456789abcdef"}}{{range 30}}{{$x = print $x $x}}{{end}})", json()),
       "template: :1:48: executing \"\" at <print $x $x>: error calling print: the result "
       "would be longer than 16777216 bytes");
+  EXPECT_EQ(parse_error("{{" + std::string(2000, '(') + "1" + std::string(2000, ')') + "}}"),
+            "template: :1:1003: nested more than 1000 levels deep");
 }
 
 } // namespace
