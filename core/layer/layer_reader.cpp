@@ -15,6 +15,9 @@ namespace {
 constexpr std::size_t kBlock = 1U << 17U;
 constexpr std::string_view kWhiteout = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
+// Linux's PATH_MAX, with its NUL: no longer path can be made, and checking a
+// path against the layer's symlinks takes time in the square of its length.
+constexpr std::size_t kMaxPath = 4096;
 
 } // namespace
 
@@ -36,6 +39,10 @@ struct ArchiveLayerReader::Archives {
 };
 
 sdk::Result<std::string> normalize_layer_path(std::string_view path) {
+  if (path.size() >= kMaxPath) {
+    return sdk::make_error(sdk::Errc::invalid_argument,
+                           "path longer than " + std::to_string(kMaxPath - 1) + " bytes");
+  }
   if (path.starts_with('/')) {
     return sdk::make_error(sdk::Errc::invalid_argument, "absolute path in a layer");
   }
@@ -135,8 +142,11 @@ sdk::Error ArchiveLayerReader::failure(const char *what) const {
 }
 
 sdk::Error ArchiveLayerReader::entry_error(const std::string &path, const std::string &what) const {
+  // Enough of a path to find the entry; a whole one may be megabytes.
+  constexpr std::size_t kShown = 200;
+  const auto shown = path.size() > kShown ? path.substr(0, kShown) + "..." : path;
   return sdk::make_error(sdk::Errc::invalid_argument,
-                         "entry '" + path + "': " + what + "; refusing the whole layer", name_);
+                         "entry '" + shown + "': " + what + "; refusing the whole layer", name_);
 }
 
 sdk::Result<bool> ArchiveLayerReader::next(sdk::LayerEntry &entry) noexcept {

@@ -66,7 +66,8 @@ private:
 };
 
 // A path as a layer names it, normalised ("./a//b/" -> "a/b"), or an error
-// message when it is absolute or climbs out with "..".
+// message when it is absolute, climbs out with ".." or is longer than Linux
+// allows (4095 bytes).
 sdk::Result<std::string> normalize_layer_path(std::string_view path);
 
 } // namespace berth
