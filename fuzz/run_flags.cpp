@@ -1,11 +1,14 @@
 // The values of `run`/`create` flags a user types: -p, -v, --ulimit, --tmpfs,
 // --memory and the other sizes, --cpus, --restart, --add-host, --label,
-// --cap-add and --name. Each input goes to every parser, as an argument
-// would carry it (up to the first NUL).
+// --cap-add, --name and --stop-signal (also `kill -s`). Each input goes to every parser, as an
+// argument would carry it (up to the first NUL).
 #include "fuzz_target.hpp"
 
 #include "container/container_config.hpp"
 #include "network/published_port.hpp"
+#include "util/signal_name.hpp"
+
+#include <csignal>
 
 #include <string>
 
@@ -61,6 +64,8 @@ void others(const std::string &value) {
   (void)berth::parse_key_value("--label", value);
   (void)berth::capability_name(value);
   (void)berth::check_container_name(value);
+  const auto signal = berth::parse_signal(value);
+  BERTH_FUZZ_CHECK(!signal || (*signal > 0 && *signal < NSIG));
 }
 
 } // namespace
