@@ -144,9 +144,13 @@ sdk::Error ArchiveLayerReader::failure(const char *what) const {
 sdk::Error ArchiveLayerReader::entry_error(const std::string &path, const std::string &what) const {
   // Enough of a path to find the entry; a whole one may be megabytes.
   constexpr std::size_t kShown = 200;
-  const auto shown = path.size() > kShown ? path.substr(0, kShown) + "..." : path;
-  return sdk::make_error(sdk::Errc::invalid_argument,
-                         "entry '" + shown + "': " + what + "; refusing the whole layer", name_);
+  std::string message = "entry '";
+  message.append(path, 0, kShown);
+  if (path.size() > kShown) {
+    message += "...";
+  }
+  message += "': " + what + "; refusing the whole layer";
+  return sdk::make_error(sdk::Errc::invalid_argument, std::move(message), name_);
 }
 
 sdk::Result<bool> ArchiveLayerReader::next(sdk::LayerEntry &entry) noexcept {
