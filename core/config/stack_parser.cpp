@@ -45,16 +45,17 @@ public:
     if (const auto *node = root.find("plugins")) {
       parse_plugins(*node);
     }
-    if (const auto *node = root.find("storage")) {
+    // A section set to null is absent (it removes the default's, merged).
+    if (const auto *node = section(root, "storage")) {
       stack_.storage = parse_driver(*node, "storage", "driver");
     }
-    if (const auto *node = root.find("runtime")) {
+    if (const auto *node = section(root, "runtime")) {
       parse_runtime(*node);
     }
-    if (const auto *node = root.find("network")) {
+    if (const auto *node = section(root, "network")) {
       parse_network(*node);
     }
-    if (const auto *node = root.find("scheduler")) {
+    if (const auto *node = section(root, "scheduler")) {
       stack_.scheduler = parse_scheduler_section(*node, check_);
     }
     if (const auto *node = root.find("logging")) {
@@ -64,6 +65,11 @@ public:
   }
 
 private:
+  static const ConfigNode *section(const ConfigNode &root, std::string_view key) {
+    const auto *node = root.find(key);
+    return node != nullptr && node->kind != ConfigNode::Kind::null ? node : nullptr;
+  }
+
   StackLoad finish() {
     StackLoad load;
     if (check_.ok()) {

@@ -129,19 +129,32 @@ std::string stack_to_yaml(const Stack &stack) {
     out << path.string();
   }
   out << YAML::EndSeq << YAML::EndMap;
+  // A section the stack does not have is written as null: read again, the
+  // file is merged over the built-in default, which would bring it back.
+  const auto absent = [&out](const char *section) {
+    out << YAML::Key << section << YAML::Value << YAML::Null;
+  };
   if (stack.storage) {
     out << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "driver" << YAML::Value << stack.storage->plugin;
     emit_options(out, stack.storage->options);
     out << YAML::EndMap;
+  } else {
+    absent("storage");
   }
   if (stack.runtime) {
     emit_runtime(out, *stack.runtime);
+  } else {
+    absent("runtime");
   }
   if (stack.network) {
     emit_network(out, *stack.network);
+  } else {
+    absent("network");
   }
-  if (stack.scheduler) {
+  if (!stack.scheduler) {
+    absent("scheduler");
+  } else {
     out << YAML::Key << "scheduler" << YAML::Value << YAML::BeginMap << YAML::Key << "profiles"
         << YAML::Value << YAML::BeginSeq;
     for (const auto &profile : stack.scheduler->profiles) {
