@@ -17,18 +17,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One store for the whole run, emptied after each input. tmpfs when there is
+// One store for the whole run, emptied after each input and removed when the
+// process exits normally (as libFuzzer and the replay do at the end of a
+// run; a crash leaves it for the input to be replayed). tmpfs when there is
 // one: the store fsyncs every blob.
-const fs::path &store_root() {
-  static const fs::path root = [] {
+class ScratchStore {
+public:
+  ScratchStore() {
     const auto base =
         fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     std::string pattern = (base / "berth-fuzz-store-XXXXXX").string();
     BERTH_FUZZ_CHECK(::mkdtemp(pattern.data()) != nullptr);
-    // Not removed at exit: libFuzzer leaves by _exit. It is one empty tree.
-    return fs::path(pattern);
-  }();
-  return root;
+    root_ = pattern;
+  }
+  ~ScratchStore() {
+    std::error_code ignored;
+    fs::remove_all(root_, ignored);
+  }
+  ScratchStore(const ScratchStore &) = delete;
+  ScratchStore &operator=(const ScratchStore &) = delete;
+  ScratchStore(ScratchStore &&) = delete;
+  ScratchStore &operator=(ScratchStore &&) = delete;
+
+  [[nodiscard]] const fs::path &root() const { return root_; }
+
+private:
+  fs::path root_;
+};
+
+const fs::path &store_root() {
+  static const ScratchStore store;
+  return store.root();
 }
 
 } // namespace
