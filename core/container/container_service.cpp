@@ -66,10 +66,6 @@ sdk::Result<void> insert_record(ContainerStore &store, ContainerRecord &record, 
   return inserted;
 }
 
-std::string snapshot_key(const std::string &id) {
-  return "container-" + id;
-}
-
 sdk::Result<void> write_text(const fs::path &file, const std::string &text) {
   std::ofstream out(file, std::ios::trunc);
   out << text;
@@ -326,6 +322,10 @@ sdk::Result<UniqueFd> receive_master(int listener) {
 
 } // namespace
 
+std::string container_snapshot_key(const std::string &id) {
+  return "container-" + id;
+}
+
 sdk::Result<int> read_until_exit(int fd,
                                  const std::function<void(Frame, const std::string &)> &on_frame,
                                  int timeout_ms) {
@@ -399,7 +399,7 @@ std::string ContainerView::status_text() const {
 
 ContainerService::ContainerService(ContainerEnvironment environment, ImageService &images)
     : env_(std::move(environment)), images_(images),
-      db_(std::make_unique<Database>(env_.root / "berth.db")),
+      db_(std::make_unique<Database>(env_.root / "berth.db", Durability::deferred)),
       store_(std::make_unique<ContainerStore>(*db_)),
       volumes_(std::make_unique<VolumeStore>(*db_, env_.root)) {}
 
@@ -572,7 +572,7 @@ sdk::Result<std::string> ContainerService::create(ContainerConfig config) {
     fs::create_directories(home);
     ::chmod(home.c_str(), 0700);
     auto rootfs = images_.prepare_container(
-        config.image, snapshot_key(record.id), [&](const std::string &image_id) {
+        config.image, container_snapshot_key(record.id), [&](const std::string &image_id) {
           record.image_id = image_id;
           return insert_record(*store_, record, generated_name, random);
         });
@@ -648,15 +648,18 @@ void ContainerService::discard(const ContainerRecord &record, bool remove_row) {
   if (is_mount_point(home / "rootfs")) {
     (void)sdk::unmount(home / "rootfs");
   }
-  (void)images_.remove_container(snapshot_key(record.id));
+  (void)images_.remove_container(container_snapshot_key(record.id));
   for (const auto &volume : record.anonymous_volumes) {
     (void)volumes_->remove(volume);
   }
-  std::error_code ec;
-  fs::remove_all(home, ec);
+  // The row goes before the directory, as in remove_record: a row whose
+  // directory is gone is then always left by a crash, never by a command
+  // still at work (see recover_after_reboot).
   if (remove_row) {
     store_->remove(record.id);
   }
+  std::error_code ec;
+  fs::remove_all(home, ec);
 }
 
 sdk::Result<void> ContainerService::ensure_rootfs(const ContainerRecord &record) {
@@ -664,7 +667,7 @@ sdk::Result<void> ContainerService::ensure_rootfs(const ContainerRecord &record)
   if (is_mount_point(target)) {
     return {};
   }
-  auto mounts = images_.container_mounts(snapshot_key(record.id));
+  auto mounts = images_.container_mounts(container_snapshot_key(record.id));
   if (!mounts.ok()) {
     return std::move(mounts).error();
   }
@@ -1005,7 +1008,7 @@ sdk::Result<void> ContainerService::remove_record(const ContainerRecord &record,
       return unmounted;
     }
   }
-  if (auto removed = images_.remove_container(snapshot_key(record.id)); !removed.ok()) {
+  if (auto removed = images_.remove_container(container_snapshot_key(record.id)); !removed.ok()) {
     return removed;
   }
   store_->remove(record.id);

@@ -81,6 +81,9 @@ struct ExecIo {
   int stderr_fd = -1;
 };
 
+// The storage driver's key for a container's writable snapshot.
+std::string container_snapshot_key(const std::string &id);
+
 class ContainerService {
 public:
   ContainerService(ContainerEnvironment environment, ImageService &images);
@@ -141,6 +144,15 @@ public:
   // Containers using an image, for the image service's checks.
   std::vector<std::string> image_users(const std::string &image_id);
 
+  // Once per boot, before anything else reads the store: commits are
+  // synced lazily (Durability::deferred), so an operating-system crash may
+  // have lost the last ones. Rows whose directory is gone, directories made
+  // before this boot that no row names, network records of unknown
+  // containers and volume directories without rows are reconciled; then the
+  // boot is recorded in root/boot-id. Cheap when nothing is to be done: two
+  // small reads.
+  void recover_after_reboot();
+
 private:
   int stop_signal_for(const ContainerRecord &record);
   sdk::Result<std::filesystem::path> running_root(const MonitorState &state);
@@ -162,6 +174,8 @@ private:
                                                           const nlohmann::json &image_config);
   sdk::Result<void> ensure_rootfs(const ContainerRecord &record);
   void discard(const ContainerRecord &record, bool remove_row);
+  void remove_unrecorded_directories(std::int64_t booted_at);
+  void remove_rows_without_directories();
   sdk::Result<UniqueFd> spawn_monitor(const ContainerRecord &record, bool attach,
                                       const std::vector<UniqueFd> &held);
   sdk::Result<UniqueFd> attach_for_control(const ContainerRecord &record);

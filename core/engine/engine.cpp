@@ -432,7 +432,9 @@ sdk::Result<ContainerService *> Engine::containers() {
   }
   environment.remove_command.insert(environment.remove_command.end(), {"rm", "-f", "-v"});
   try {
-    containers_ = std::make_unique<ContainerService>(std::move(environment), **images);
+    auto service = std::make_unique<ContainerService>(std::move(environment), **images);
+    service->recover_after_reboot();
+    containers_ = std::move(service);
   } catch (const std::exception &e) {
     return sdk::make_error(sdk::Errc::io, e.what(), stack_.root.string());
   }

@@ -55,7 +55,7 @@ struct NetworkService::Impl {
   NetworkStore store;
 
   explicit Impl(NetworkEnvironment environment)
-      : env(std::move(environment)), db(env.root / "berth.db"), store(db) {}
+      : env(std::move(environment)), db(env.root / "berth.db", Durability::deferred), store(db) {}
 
   FileLock lock() { return FileLock(env.root / "network.lock"); }
 
@@ -695,6 +695,14 @@ sdk::Result<void> NetworkService::forget(const std::string &container) {
     return make_error(Errc::io, e.what(), container);
   }
   return torn;
+}
+
+sdk::Result<std::set<std::string>> NetworkService::containers() {
+  try {
+    return impl_->store.containers();
+  } catch (const std::exception &e) {
+    return make_error(Errc::io, e.what(), "network records");
+  }
 }
 
 sdk::Result<SandboxSetup> NetworkService::setup(const SandboxRequest &request) {

@@ -118,6 +118,9 @@ public:
   sdk::Result<void> leave(const std::string &container, const std::string &network);
   // After rm: no membership, no sandbox, nothing attached.
   sdk::Result<void> forget(const std::string &container);
+  // The containers this service has records of (memberships, sandboxes,
+  // endpoints).
+  sdk::Result<std::set<std::string>> containers();
   [[nodiscard]] bool has_networks() const noexcept;
 
   // At start: the namespace, every membership attached, ports bound and

@@ -269,6 +269,16 @@ std::vector<Membership> NetworkStore::members_of(const std::string &network_id) 
   return member_rows(query);
 }
 
+std::set<std::string> NetworkStore::containers() {
+  std::set<std::string> out;
+  auto query = db_.prepare("SELECT container FROM network_members UNION SELECT container FROM "
+                           "sandboxes UNION SELECT container FROM endpoints");
+  while (query.step()) {
+    out.insert(query.text(0));
+  }
+  return out;
+}
+
 void NetworkStore::put_sandbox(const Sandbox &s) {
   Transaction transaction(db_);
   db_.prepare("INSERT OR REPLACE INTO sandboxes (container, name, netns, hosts_file) VALUES (?, ?, "

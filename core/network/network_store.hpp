@@ -13,6 +13,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,8 @@ public:
   void remove_memberships(const std::string &container);
   std::vector<Membership> memberships_of(const std::string &container);
   std::vector<Membership> members_of(const std::string &network_id);
+  // Every container a membership, sandbox or endpoint names.
+  std::set<std::string> containers();
 
   void put_sandbox(const Sandbox &sandbox);
   void remove_sandbox(const std::string &container);

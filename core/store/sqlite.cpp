@@ -71,7 +71,7 @@ std::string Statement::text(int column) const {
              : std::string(reinterpret_cast<const char *>(data), static_cast<std::size_t>(size));
 }
 
-Database::Database(const std::filesystem::path &path) : path_(path) {
+Database::Database(const std::filesystem::path &path, Durability durability) : path_(path) {
   // Every container's environment is in here: readable by root only.
   if (auto secured = make_private_database_file(path); !secured.ok()) {
     throw SqliteError("cannot open " + path.string() + ": " + secured.error().describe(),
@@ -102,17 +102,21 @@ Database::Database(const std::filesystem::path &path) : path_(path) {
       sqlite3_sleep(10);
     }
   }
-  // FULL: a write is on disk when the call returns, which HostServices::kv()
-  // promises (network drivers keep IPAM leases there).
-  exec("PRAGMA synchronous=FULL");
+  // In WAL mode a synced commit also makes every commit before it durable,
+  // so deferred connections never get ahead of synced ones on disk.
+  exec(durability == Durability::synced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   // Every berth command is a short-lived process whose last connection
   // would delete the WAL on close, and the next would create it again and
   // sync the directory: on a busy disk that unlink and those syncs cost more
   // than the commits. Kept, the WAL is reused from its start after each
-  // checkpoint; the limit bounds what it keeps on disk. Durability is as
-  // before: every commit is still synced.
+  // checkpoint; the limit bounds what it keeps on disk.
   int persist = 1;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  // Nor does the last connection of a command checkpoint on close (two
+  // more syncs per command): the WAL is checkpointed when it passes SQLite's
+  // 1000-page mark, by whichever command gets there, and a WAL left behind
+  // is as valid to the next process as the database file.
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   exec("PRAGMA journal_size_limit=4194304");
   exec("PRAGMA foreign_keys=ON");
 }

@@ -51,10 +51,23 @@ private:
   sqlite3_stmt *statement_ = nullptr;
 };
 
+// How soon a commit reaches the disk.
+enum class Durability {
+  // Synced before COMMIT returns (synchronous=FULL): what HostServices::kv()
+  // and IPAM promise plugins.
+  synced,
+  // Written to the WAL at COMMIT, synced at the next synced commit or
+  // checkpoint (synchronous=NORMAL). A killed process loses nothing; an
+  // operating-system crash may lose the last commits, which is why the
+  // first command after a reboot reconciles the rows with the files
+  // (ContainerService::recover_after_reboot).
+  deferred,
+};
+
 class Database {
 public:
   // Opens (creating if needed) the database at path in WAL mode.
-  explicit Database(const std::filesystem::path &path);
+  explicit Database(const std::filesystem::path &path, Durability durability = Durability::synced);
   ~Database();
   Database(const Database &) = delete;
   Database &operator=(const Database &) = delete;

@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include <sys/stat.h>
+
 namespace berth {
 VolumeStore::VolumeStore(Database &db, std::filesystem::path root)
     : db_(db), root_(std::move(root)) {
@@ -97,6 +99,19 @@ sdk::Result<void> VolumeStore::remove(const std::string &name) {
     return sdk::make_error(sdk::Errc::io, "remove: " + ec.message(), directory(name).string());
   }
   return {};
+}
+
+void VolumeStore::adopt_unrecorded(std::int64_t booted_at) {
+  std::error_code ec;
+  for (const auto &entry : std::filesystem::directory_iterator(root_ / "volumes", ec)) {
+    const auto name = entry.path().filename().string();
+    struct stat info {};
+    const bool earlier =
+        ::stat(entry.path().c_str(), &info) == 0 && info.st_mtim.tv_sec < booted_at;
+    if (earlier && !get(name)) {
+      (void)create(name, {}, false);
+    }
+  }
 }
 
 } // namespace berth

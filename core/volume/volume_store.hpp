@@ -7,6 +7,7 @@
 
 #include <berth/sdk/result.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -34,6 +35,10 @@ public:
   std::vector<VolumeRecord> list();
   // Deletes the directory and the row; the caller checked it is unused.
   sdk::Result<void> remove(const std::string &name);
+  // Records every volume directory left without a row by an earlier boot
+  // (an operating-system crash took the row's commit), as a named volume,
+  // so that what the containers wrote there is listed and kept.
+  void adopt_unrecorded(std::int64_t booted_at);
 
 private:
   [[nodiscard]] std::filesystem::path directory(const std::string &name) const;
