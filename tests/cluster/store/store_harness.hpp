@@ -39,7 +39,12 @@ inline void PrintTo(const HarnessFactory &factory, std::ostream *out) {
 
 class StateStoreConformance : public ::testing::TestWithParam<HarnessFactory> {
 protected:
-  void SetUp() override { harness_ = GetParam().make(); }
+  void SetUp() override {
+    harness_ = GetParam().make();
+    if (!harness_) {
+      GTEST_SKIP() << GetParam().name << " is not installed here; run scripts/install-deps.sh";
+    }
+  }
   StateStore &store() { return harness_->store(); }
   void restart() { harness_->restart(); }
 
