@@ -25,7 +25,7 @@ void WatchQueue::push(WatchEvent event) {
     if (error_) {
       return;
     }
-    if (events_.size() >= max_queued) {
+    if (events_.size() >= kMaxQueued) {
       error_ = store_error(StoreErrc::unavailable,
                            "watch fell " + std::to_string(events_.size()) +
                                " events behind; watch again from revision " +
@@ -61,7 +61,7 @@ void WatchQueue::fail(StoreError error) {
 
 WatchBatch WatchQueue::take_batch() {
   WatchBatch batch;
-  const std::size_t count = std::min(events_.size(), max_batch);
+  const std::size_t count = std::min(events_.size(), kMaxBatch);
   batch.events.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     batch.events.push_back(std::move(events_.front()));

@@ -25,7 +25,7 @@ public:
   // True if the event belongs to this watch (its range, at or after its start).
   [[nodiscard]] bool wants(const WatchEvent &event) const noexcept;
 
-  // Producer side. A consumer that falls more than max_queued events behind
+  // Producer side. A consumer that falls more than kMaxQueued events behind
   // is cut off with an error naming the revision to resume from, rather than
   // letting one stuck client grow the server without bound.
   void push(WatchEvent event);
@@ -37,8 +37,8 @@ public:
 
   StoreResult<WatchBatch> next(std::chrono::milliseconds timeout);
 
-  static constexpr std::size_t max_queued = 100000;
-  static constexpr std::size_t max_batch = 1000;
+  static constexpr std::size_t kMaxQueued = 100000;
+  static constexpr std::size_t kMaxBatch = 1000;
 
 private:
   WatchBatch take_batch();

@@ -74,7 +74,7 @@ public:
 StoreResult<std::vector<Endpoint>> parse_endpoints(const std::vector<std::string> &urls) {
   std::vector<Endpoint> endpoints;
   for (const auto &url : urls) {
-    constexpr std::string_view scheme = "http://";
+    constexpr std::string_view kScheme = "http://";
     if (url.starts_with("https://")) {
       return store_error(StoreErrc::invalid_argument,
                          "TLS to etcd is not supported yet; use an http:// endpoint on a "
@@ -82,7 +82,7 @@ StoreResult<std::vector<Endpoint>> parse_endpoints(const std::vector<std::string
                          url);
     }
     const std::string_view rest =
-        std::string_view(url).substr(url.starts_with(scheme) ? scheme.size() : 0);
+        std::string_view(url).substr(url.starts_with(kScheme) ? kScheme.size() : 0);
     const auto colon = rest.rfind(':');
     const auto host = rest.substr(0, colon);
     const auto port = colon == std::string_view::npos ? "" : rest.substr(colon + 1);

@@ -6,11 +6,11 @@
 namespace berth::cluster::etcd {
 namespace {
 
-constexpr std::string_view alphabet =
+constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int sextet(char c) {
-  const auto at = alphabet.find(c);
+  const auto at = kAlphabet.find(c);
   if (at == std::string_view::npos) {
     throw std::invalid_argument(std::string("bad base64 character '") + c + "'");
   }
@@ -28,7 +28,7 @@ std::string base64_encode(std::string_view bytes) {
                             static_cast<unsigned char>(bytes[i + 1]) << 8U |
                             static_cast<unsigned char>(bytes[i + 2]);
     for (int shift = 18; shift >= 0; shift -= 6) {
-      out.push_back(alphabet[(triple >> static_cast<unsigned>(shift)) & 0x3fU]);
+      out.push_back(kAlphabet[(triple >> static_cast<unsigned>(shift)) & 0x3fU]);
     }
   }
   const std::size_t rest = bytes.size() - i;
@@ -37,9 +37,9 @@ std::string base64_encode(std::string_view bytes) {
     if (rest == 2) {
       triple |= static_cast<unsigned char>(bytes[i + 1]) << 8U;
     }
-    out.push_back(alphabet[(triple >> 18U) & 0x3fU]);
-    out.push_back(alphabet[(triple >> 12U) & 0x3fU]);
-    out.push_back(rest == 2 ? alphabet[(triple >> 6U) & 0x3fU] : '=');
+    out.push_back(kAlphabet[(triple >> 18U) & 0x3fU]);
+    out.push_back(kAlphabet[(triple >> 12U) & 0x3fU]);
+    out.push_back(rest == 2 ? kAlphabet[(triple >> 6U) & 0x3fU] : '=');
     out.push_back('=');
   }
   return out;

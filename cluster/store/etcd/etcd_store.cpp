@@ -75,8 +75,8 @@ StoreResult<std::unique_ptr<EtcdStore>> EtcdStore::open(const EtcdStoreOptions &
   return store;
 }
 
-EtcdStore::EtcdStore(std::shared_ptr<Client> client, const EtcdStoreOptions &options)
-    : client_(std::move(client)), options_(options) {}
+EtcdStore::EtcdStore(std::shared_ptr<Client> client, EtcdStoreOptions options)
+    : client_(std::move(client)), options_(std::move(options)) {}
 
 EtcdStore::~EtcdStore() = default;
 

@@ -60,7 +60,7 @@ public:
   StoreResult<Done> revoke_lease(LeaseId lease) override;
 
 private:
-  EtcdStore(std::shared_ptr<etcd::Client> client, const EtcdStoreOptions &options);
+  EtcdStore(std::shared_ptr<etcd::Client> client, EtcdStoreOptions options);
 
   std::shared_ptr<etcd::Client> client_;
   EtcdStoreOptions options_;

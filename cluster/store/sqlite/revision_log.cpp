@@ -8,10 +8,10 @@ namespace {
 // The columns that make a KeyValue, for a log row aliased `l`. A create row
 // stores create_revision 0 because its own revision is not known until the
 // insert; it means "this row".
-constexpr std::string_view kv_columns =
+constexpr std::string_view kKvColumns =
     "l.key, l.value, CASE WHEN l.create_revision = 0 THEN l.revision ELSE l.create_revision END, "
     "l.revision, l.lease, l.deleted";
-constexpr int kv_column_count = 6;
+constexpr int kKvColumnCount = 6;
 
 KeyValue read_kv(const Statement &row, int first = 0) {
   return KeyValue{row.text(first), row.text(first + 1), row.integer(first + 2),
@@ -83,7 +83,7 @@ void set_compacted_revision(Database &db, Revision revision) {
 }
 
 std::optional<Row> row_at(Database &db, std::string_view key, Revision revision) {
-  Statement statement = db.prepare("SELECT " + std::string(kv_columns) +
+  Statement statement = db.prepare("SELECT " + std::string(kKvColumns) +
                                    " FROM log l WHERE l.key = ?1 AND l.revision <= ?2 "
                                    "ORDER BY l.revision DESC LIMIT 1");
   statement.bind(1, key).bind(2, revision);
@@ -95,7 +95,7 @@ std::optional<Row> row_at(Database &db, std::string_view key, Revision revision)
 
 std::optional<KeyValue> live(Database &db, std::string_view key) {
   Statement statement =
-      db.prepare("SELECT " + std::string(kv_columns) +
+      db.prepare("SELECT " + std::string(kKvColumns) +
                  " FROM live c JOIN log l ON l.revision = c.revision WHERE c.key = ?1");
   statement.bind(1, key);
   if (!statement.step()) {
@@ -106,7 +106,7 @@ std::optional<KeyValue> live(Database &db, std::string_view key) {
 
 std::vector<KeyValue> list_live(Database &db, std::string_view start, std::string_view end,
                                 std::int64_t limit) {
-  Statement statement = db.prepare("SELECT " + std::string(kv_columns) +
+  Statement statement = db.prepare("SELECT " + std::string(kKvColumns) +
                                    " FROM live c JOIN log l ON l.revision = c.revision WHERE 1" +
                                    range_condition("c.key", end) + " ORDER BY c.key LIMIT ?3");
   bind_range(statement, start, end);
@@ -124,7 +124,7 @@ std::vector<KeyValue> list_at(Database &db, std::string_view start, std::string_
   // row, one index seek asks whether a newer one exists. History lists are
   // rare (the API server lists at the current revision); they pay per row.
   Statement statement =
-      db.prepare("SELECT " + std::string(kv_columns) + " FROM log l WHERE l.revision <= ?4" +
+      db.prepare("SELECT " + std::string(kKvColumns) + " FROM log l WHERE l.revision <= ?4" +
                  range_condition("l.key", end) +
                  " AND l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM log n WHERE n.key = l.key"
                  " AND n.revision > l.revision AND n.revision <= ?4) ORDER BY l.key LIMIT ?3");
@@ -195,7 +195,7 @@ WatchEvent append_delete(Database &db, const KeyValue &previous) {
 
 std::vector<WatchEvent> events_since(Database &db, const KeyRange &range, Revision from) {
   Statement statement =
-      db.prepare("SELECT " + std::string(kv_columns) + ", p.key, p.value, " +
+      db.prepare("SELECT " + std::string(kKvColumns) + ", p.key, p.value, " +
                  "CASE WHEN p.create_revision = 0 THEN p.revision ELSE p.create_revision END, "
                  "p.revision, p.lease, l.prev_revision FROM log l "
                  "LEFT JOIN log p ON p.revision = l.prev_revision WHERE l.revision >= ?3" +
@@ -207,8 +207,8 @@ std::vector<WatchEvent> events_since(Database &db, const KeyRange &range, Revisi
     WatchEvent event;
     event.kv = read_kv(statement);
     event.type = statement.integer(5) != 0 ? EventType::remove : EventType::put;
-    if (statement.integer(kv_column_count + 3) != 0) { // the previous row's revision
-      event.previous = read_kv(statement, kv_column_count);
+    if (statement.integer(kKvColumnCount + 3) != 0) { // the previous row's revision
+      event.previous = read_kv(statement, kKvColumnCount);
     }
     if (event.type == EventType::remove) {
       event.kv.value.clear();
@@ -257,7 +257,7 @@ void delete_lease(Database &db, LeaseId lease) {
 
 std::vector<KeyValue> keys_of_lease(Database &db, LeaseId lease) {
   Statement statement =
-      db.prepare("SELECT " + std::string(kv_columns) +
+      db.prepare("SELECT " + std::string(kKvColumns) +
                  " FROM live c JOIN log l ON l.revision = c.revision WHERE c.lease = ?1");
   statement.bind(1, lease);
   std::vector<KeyValue> keys;
