@@ -25,7 +25,7 @@ void WatchQueue::push(WatchEvent event) {
     if (error_) {
       return;
     }
-    if (events_.size() >= kMaxQueued) {
+    if (events_.size() >= limit_) {
       error_ = store_error(StoreErrc::unavailable,
                            "watch fell " + std::to_string(events_.size()) +
                                " events behind; watch again from revision " +
@@ -45,6 +45,12 @@ void WatchQueue::progress(Revision revision) {
     reported_ = std::max(reported_, revision);
   }
   ready_.notify_one();
+}
+
+void WatchQueue::push_replayed(WatchEvent event) {
+  const std::lock_guard lock(mutex_);
+  events_.push_back(std::move(event));
+  ++limit_;
 }
 
 void WatchQueue::fail(StoreError error) {

@@ -29,6 +29,9 @@ public:
   // is cut off with an error naming the revision to resume from, rather than
   // letting one stuck client grow the server without bound.
   void push(WatchEvent event);
+  // History replayed when the watch starts, before it is registered: exempt
+  // from the limit, or a watch from far back could never start.
+  void push_replayed(WatchEvent event);
   // The producer knows every event up to revision was pushed (etcd's
   // progress notifications).
   void progress(Revision revision);
@@ -53,8 +56,9 @@ private:
   std::condition_variable ready_;
   std::deque<WatchEvent> events_;
   std::optional<StoreError> error_;
-  Revision delivered_ = 0; // the last revision handed to the consumer
-  Revision reported_ = 0;  // the last revision progress() reported
+  Revision delivered_ = 0;         // the last revision handed to the consumer
+  Revision reported_ = 0;          // the last revision progress() reported
+  std::size_t limit_ = kMaxQueued; // raised by each replayed event
   std::chrono::steady_clock::time_point last_delivery_;
 };
 

@@ -306,7 +306,7 @@ StoreResult<std::unique_ptr<Watch>> SqliteStore::watch(const KeyRange &range,
     }
     auto queue = std::make_shared<WatchQueue>(range, from, options.progress_interval, published_);
     for (auto &event : revision_log::events_since(*writer_, range, from)) {
-      queue->push(std::move(event));
+      queue->push_replayed(std::move(event));
     }
     watchers_.push_back(queue);
     return std::unique_ptr<Watch>(std::make_unique<QueuedWatch>(std::move(queue)));
