@@ -148,41 +148,6 @@ std::optional<StoreError> SqliteStore::run_read(const std::function<void(Databas
   }
 }
 
-std::optional<StoreError>
-SqliteStore::run_write(const std::function<bool(Database &, Events &)> &body) {
-  const std::lock_guard lock(write_mutex_);
-  Events events;
-  try {
-    Transaction transaction(*writer_);
-    if (!body(*writer_, events)) {
-      return std::nullopt; // the body's own error; the transaction rolls back
-    }
-    transaction.commit();
-  } catch (const std::exception &e) {
-    return database_error(e);
-  }
-  fan_out(events);
-  if (!events.empty()) {
-    published_->store(events.back().kv.mod_revision, std::memory_order_release);
-  }
-  return std::nullopt;
-}
-
-void SqliteStore::fan_out(const Events &events) {
-  std::erase_if(watchers_, [](const auto &weak) { return weak.expired(); });
-  for (const auto &weak : watchers_) {
-    auto queue = weak.lock();
-    if (!queue) {
-      continue;
-    }
-    for (const auto &event : events) {
-      if (queue->wants(event)) {
-        queue->push(event);
-      }
-    }
-  }
-}
-
 StoreResult<KeyValue> SqliteStore::get(std::string_view key, Revision revision) {
   return read<KeyValue>([&](Database &db) -> StoreResult<KeyValue> {
     auto at = readable_revision(db, revision);

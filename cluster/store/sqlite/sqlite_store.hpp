@@ -5,6 +5,8 @@
 // - One process owns the database (a lock file refuses a second one), so all
 //   writers are threads of this process: they queue on a mutex and then take
 //   BEGIN IMMEDIATE, and "database is locked" cannot reach a client.
+//   Concurrent writes share one transaction and one fsync (group commit,
+//   sqlite_store_commit.cpp), each in its own savepoint.
 // - Readers use their own connections (WAL lets them read beside the writer),
 //   each read in one snapshot.
 // - Watch events are fanned out by the writer right after commit, in
@@ -118,6 +120,16 @@ private:
   const std::filesystem::path path_;
   const SqliteStoreOptions options_;
   const sdk::UniqueFd lock_;
+
+  // Group commit: writers queue here; whoever finds no commit under way
+  // runs everything queued in one transaction (one fsync), so concurrent
+  // writers share the disk's latency instead of waiting in line for it.
+  struct PendingWrite;
+  void commit_batch(const std::vector<PendingWrite *> &batch);
+  std::mutex queue_mutex_;
+  std::condition_variable batch_done_;
+  std::vector<PendingWrite *> queued_;
+  bool committing_ = false;
 
   std::mutex write_mutex_; // one writer at a time; also guards watchers_
   std::unique_ptr<Database> writer_;
