@@ -77,6 +77,9 @@ public:
   StoreResult<Done> revoke_lease(LeaseId lease) override;
 
   [[nodiscard]] const std::filesystem::path &path() const noexcept { return path_; }
+  // Write transactions committed so far: with concurrent writers, fewer than
+  // the writes (for metrics, and the test of group commit).
+  [[nodiscard]] std::int64_t commits() const noexcept { return commits_.load(); }
 
 private:
   using Clock = std::chrono::steady_clock;
@@ -130,6 +133,7 @@ private:
   std::condition_variable batch_done_;
   std::vector<PendingWrite *> queued_;
   bool committing_ = false;
+  std::atomic<std::int64_t> commits_{0};
 
   std::mutex write_mutex_; // one writer at a time; also guards watchers_
   std::unique_ptr<Database> writer_;

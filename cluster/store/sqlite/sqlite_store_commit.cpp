@@ -66,6 +66,7 @@ void SqliteStore::commit_batch(const std::vector<PendingWrite *> &batch) {
       writer_->exec("RELEASE write");
     }
     transaction.commit();
+    ++commits_;
   } catch (const std::exception &e) {
     for (PendingWrite *write : batch) {
       write->error = database_error(e);
