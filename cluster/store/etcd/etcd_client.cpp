@@ -2,95 +2,30 @@
 
 #include "cluster/store/etcd/etcd_json.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "cluster/store/etcd/etcd_connection.hpp"
 
 #include <poll.h>
 
-#include <optional>
+#include <algorithm>
 
 namespace berth::cluster::etcd {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using boost::system::error_code;
-
-// One TCP connection to one endpoint with its own io_context: operations are
-// started async and run to completion on the calling thread, which is how a
-// deadline (tcp_stream's expiry) applies to an otherwise blocking call.
-class Connection {
-public:
-  Connection(const Endpoint &endpoint, std::size_t index) : endpoint(endpoint), index(index) {}
-
-  template <class Start>
-  error_code run(std::optional<std::chrono::milliseconds> timeout, Start &&start) {
-    if (timeout) {
-      stream.expires_after(*timeout);
-    } else {
-      stream.expires_never();
-    }
-    error_code result = asio::error::would_block;
-    start([&result](error_code ec, auto &&...) { result = ec; });
-    io.restart();
-    io.run();
-    return result;
-  }
-
-  error_code connect(std::chrono::milliseconds timeout) {
-    error_code ec;
-    const auto addresses = asio::ip::tcp::resolver(io).resolve(endpoint.host, endpoint.port, ec);
-    if (ec) {
-      return ec;
-    }
-    return run(timeout, [&](auto handler) { stream.async_connect(addresses, handler); });
-  }
-
-  error_code send(std::string_view path, const nlohmann::json &body,
-                  std::optional<std::chrono::milliseconds> timeout) {
-    http::request<http::string_body> request{http::verb::post, std::string(path), 11};
-    request.set(http::field::host, endpoint.host + ":" + endpoint.port);
-    request.set(http::field::content_type, "application/json");
-    request.keep_alive(true);
-    request.body() = body.dump();
-    request.prepare_payload();
-    return run(timeout, [&](auto handler) { http::async_write(stream, request, handler); });
-  }
-
-  asio::io_context io;
-  beast::tcp_stream stream{io};
-  beast::flat_buffer buffer;
-  const Endpoint &endpoint;
-  const std::size_t index;
-  bool reused = false;
-  std::atomic<bool> stopped{false};
-  http::response_parser<http::string_body> parser;
-};
 
 StoreResult<std::vector<Endpoint>> parse_endpoints(const std::vector<std::string> &urls) {
   std::vector<Endpoint> endpoints;
   for (const auto &url : urls) {
-    constexpr std::string_view kScheme = "http://";
-    if (url.starts_with("https://")) {
-      return store_error(StoreErrc::invalid_argument,
-                         "TLS to etcd is not supported yet; use an http:// endpoint on a "
-                         "trusted network",
-                         url);
-    }
+    const bool tls = url.starts_with("https://");
+    const std::string_view scheme = tls ? "https://" : "http://";
     const std::string_view rest =
-        std::string_view(url).substr(url.starts_with(kScheme) ? kScheme.size() : 0);
+        std::string_view(url).substr(url.starts_with(scheme) ? scheme.size() : 0);
     const auto colon = rest.rfind(':');
     const auto host = rest.substr(0, colon);
     const auto port = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
     if (host.empty() || port.empty() || port.find('/') != std::string_view::npos) {
       return store_error(StoreErrc::invalid_argument,
-                         "an etcd endpoint must look like http://HOST:PORT", url);
+                         "an etcd endpoint must look like http://HOST:PORT or https://HOST:PORT",
+                         url);
     }
-    endpoints.push_back(Endpoint{url, std::string(host), std::string(port)});
+    endpoints.push_back(Endpoint{url, std::string(host), std::string(port), tls});
   }
   if (endpoints.empty()) {
     return store_error(StoreErrc::invalid_argument, "no etcd endpoint given");
@@ -111,14 +46,7 @@ const std::string &MessageStream::endpoint() const {
 }
 
 void MessageStream::stop() {
-  connection_->stopped = true;
-  // Posted, so that it runs on the reading thread's io_context even if that
-  // thread has not entered run() yet.
-  asio::post(connection_->io, [connection = connection_.get()] {
-    error_code ignored;
-    connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    connection->stream.cancel();
-  });
+  connection_->stop();
 }
 
 StoreResult<nlohmann::json> MessageStream::next() {
@@ -140,13 +68,7 @@ StoreResult<nlohmann::json> MessageStream::next() {
     if (c.parser.is_done()) {
       return store_error(StoreErrc::unavailable, "etcd ended the watch stream", c.endpoint.url);
     }
-    const error_code ec = c.run(std::nullopt, [&](auto handler) {
-      if (!c.parser.is_header_done()) {
-        http::async_read_header(c.stream, c.buffer, c.parser, handler);
-      } else {
-        http::async_read_some(c.stream, c.buffer, c.parser, handler);
-      }
-    });
+    const error_code ec = c.read_stream_part();
     if (ec && ec != http::error::need_buffer) {
       return store_error(c.stopped ? StoreErrc::closed : StoreErrc::unavailable,
                          "lost the watch stream: " + ec.message(), c.endpoint.url);
@@ -162,8 +84,38 @@ StoreResult<nlohmann::json> MessageStream::next() {
   }
 }
 
-Client::Client(std::vector<Endpoint> endpoints, std::chrono::milliseconds timeout)
-    : endpoints_(std::move(endpoints)), timeout_(timeout) {}
+StoreResult<std::shared_ptr<Client>> make_client(std::vector<Endpoint> endpoints,
+                                                 std::chrono::milliseconds timeout,
+                                                 const TlsFiles &files) {
+  std::shared_ptr<asio::ssl::context> tls;
+  const bool any_tls =
+      std::any_of(endpoints.begin(), endpoints.end(), [](const auto &e) { return e.tls; });
+  if (any_tls) {
+    try {
+      tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+      tls->set_verify_mode(asio::ssl::verify_peer);
+      if (files.ca_file.empty()) {
+        tls->set_default_verify_paths();
+      } else {
+        tls->load_verify_file(files.ca_file);
+      }
+      if (!files.cert_file.empty()) {
+        tls->use_certificate_chain_file(files.cert_file);
+        tls->use_private_key_file(files.key_file, asio::ssl::context::pem);
+      }
+    } catch (const boost::system::system_error &e) {
+      return store_error(StoreErrc::invalid_argument,
+                         std::string("cannot set up TLS: ") + e.what() +
+                             "; check the CA, certificate and key files",
+                         files.ca_file + " " + files.cert_file + " " + files.key_file);
+    }
+  }
+  return std::make_shared<Client>(std::move(endpoints), timeout, std::move(tls));
+}
+
+Client::Client(std::vector<Endpoint> endpoints, std::chrono::milliseconds timeout,
+               std::shared_ptr<asio::ssl::context> tls)
+    : endpoints_(std::move(endpoints)), timeout_(timeout), tls_(std::move(tls)) {}
 
 Client::~Client() = default;
 
@@ -180,7 +132,7 @@ namespace {
 // An idle kept-alive connection has nothing to read; if it has (EOF, most
 // likely: etcd restarted or closed it), a request sent on it would be lost.
 bool still_open(Connection &connection) {
-  pollfd poll_fd{connection.stream.socket().native_handle(), POLLIN | POLLRDHUP, 0};
+  pollfd poll_fd{connection.native_handle(), POLLIN | POLLRDHUP, 0};
   return ::poll(&poll_fd, 1, 0) == 0;
 }
 
@@ -202,7 +154,12 @@ std::unique_ptr<Connection> Client::take_connection(std::size_t endpoint) {
       }
     }
   }
-  return std::make_unique<Connection>(endpoints_[endpoint], endpoint);
+  return new_connection(endpoint);
+}
+
+std::unique_ptr<Connection> Client::new_connection(std::size_t endpoint) {
+  return std::make_unique<Connection>(endpoints_[endpoint], endpoint,
+                                      endpoints_[endpoint].tls ? tls_.get() : nullptr);
 }
 
 void Client::give_back(std::unique_ptr<Connection> connection) {
@@ -217,7 +174,7 @@ namespace {
 // one retry on a new connection is safe.
 error_code send_request(Connection &connection, std::string_view path, const nlohmann::json &body,
                         std::chrono::milliseconds timeout) {
-  if (!connection.stream.socket().is_open()) {
+  if (!connection.is_open()) {
     if (auto ec = connection.connect(timeout)) {
       return ec;
     }
@@ -235,14 +192,12 @@ StoreResult<nlohmann::json> Client::call(std::string_view path, const nlohmann::
     auto connection = take_connection(endpoint);
     error_code ec = send_request(*connection, path, body, timeout_);
     if (ec && connection->reused) {
-      connection = std::make_unique<Connection>(endpoints_[endpoint], endpoint);
+      connection = new_connection(endpoint);
       ec = send_request(*connection, path, body, timeout_);
     }
     http::response<http::string_body> response;
     if (!ec) {
-      ec = connection->run(timeout_, [&](auto handler) {
-        http::async_read(connection->stream, connection->buffer, response, handler);
-      });
+      ec = connection->read_response(response, timeout_);
     }
     if (ec) {
       failures += (failures.empty() ? "" : "; ") + endpoints_[endpoint].url + ": " + ec.message();
@@ -273,7 +228,7 @@ StoreResult<std::unique_ptr<MessageStream>> Client::stream(std::string_view path
   const std::size_t first = preferred_.load();
   for (std::size_t attempt = 0; attempt < endpoints_.size(); ++attempt) {
     const std::size_t endpoint = (first + attempt) % endpoints_.size();
-    auto connection = std::make_unique<Connection>(endpoints_[endpoint], endpoint);
+    auto connection = new_connection(endpoint);
     if (auto ec = send_request(*connection, path, body, timeout_)) {
       failures += (failures.empty() ? "" : "; ") + endpoints_[endpoint].url + ": " + ec.message();
       continue;

@@ -1,6 +1,7 @@
 // A small HTTP/1.1 client for etcd's v3 JSON gateway over Boost.Beast:
-// POSTs of one JSON object, kept-alive connections, and fail-over across the
-// cluster's endpoints. Every operation runs on its own io_context with a
+// POSTs of one JSON object, kept-alive connections, TLS for https endpoints
+// (the server's certificate verified, host name included), and fail-over
+// across the cluster's endpoints. Every operation runs on its own io_context with a
 // deadline, so a hung etcd costs a timeout, never a stuck thread.
 #pragma once
 
@@ -15,19 +16,31 @@
 #include <string>
 #include <vector>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace berth::cluster::etcd {
 
 struct Endpoint {
   std::string url; // as given, for messages
   std::string host;
   std::string port;
+  bool tls = false; // https: verified against TlsFiles::ca_file
 };
 
-// Parses "http://host:port" URLs. https is refused for now, with a message
-// saying so, rather than being sent in clear.
+// Parses "http://HOST:PORT" and "https://HOST:PORT" URLs.
 StoreResult<std::vector<Endpoint>> parse_endpoints(const std::vector<std::string> &urls);
 
 class Connection;
+
+// For https endpoints: the CA that signed etcd's certificate (empty: the
+// system's trust store) and, if etcd wants client certificates, ours.
+struct TlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
 
 // One streaming reply (a watch): newline-separated JSON messages.
 class MessageStream {
@@ -53,7 +66,8 @@ private:
 
 class Client {
 public:
-  Client(std::vector<Endpoint> endpoints, std::chrono::milliseconds timeout);
+  Client(std::vector<Endpoint> endpoints, std::chrono::milliseconds timeout,
+         std::shared_ptr<boost::asio::ssl::context> tls);
   ~Client();
   Client(const Client &) = delete;
   Client &operator=(const Client &) = delete;
@@ -72,13 +86,21 @@ public:
 
 private:
   std::unique_ptr<Connection> take_connection(std::size_t endpoint);
+  std::unique_ptr<Connection> new_connection(std::size_t endpoint);
   void give_back(std::unique_ptr<Connection> connection);
 
   const std::vector<Endpoint> endpoints_;
   const std::chrono::milliseconds timeout_;
+  const std::shared_ptr<boost::asio::ssl::context> tls_;
   std::atomic<std::size_t> preferred_{0};
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
 };
+
+// A client for endpoints; fails with invalid_argument if the TLS files
+// cannot be loaded.
+StoreResult<std::shared_ptr<Client>> make_client(std::vector<Endpoint> endpoints,
+                                                 std::chrono::milliseconds timeout,
+                                                 const TlsFiles &files);
 
 } // namespace berth::cluster::etcd

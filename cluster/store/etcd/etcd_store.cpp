@@ -67,8 +67,12 @@ StoreResult<std::unique_ptr<EtcdStore>> EtcdStore::open(const EtcdStoreOptions &
   if (!endpoints) {
     return std::move(endpoints).error();
   }
-  auto client = std::make_shared<Client>(std::move(endpoints).value(), options.request_timeout);
-  std::unique_ptr<EtcdStore> store(new EtcdStore(std::move(client), options));
+  auto client = make_client(std::move(endpoints).value(), options.request_timeout,
+                            TlsFiles{options.ca_file, options.cert_file, options.key_file});
+  if (!client) {
+    return std::move(client).error();
+  }
+  std::unique_ptr<EtcdStore> store(new EtcdStore(std::move(client).value(), options));
   if (auto reachable = store->current_revision(); !reachable) {
     return std::move(reachable).error();
   }

@@ -1,7 +1,8 @@
 // EtcdStore: the StateStore for clusters, over etcd 3.4's v3 JSON gateway
 // (what Debian's etcd-server ships). Revisions, compaction and leases are
 // etcd's own; this class maps calls onto /v3/kv/*, /v3/lease/* and the
-// streaming /v3/watch, and fails over between endpoints.
+// streaming /v3/watch, fails over between endpoints, and speaks TLS to
+// https endpoints.
 //
 // Watches survive an etcd restart or a fail-over: the stream is reopened
 // from the revision after the last event delivered, so the consumer sees
@@ -26,7 +27,12 @@ class Client;
 }
 
 struct EtcdStoreOptions {
-  std::vector<std::string> endpoints; // http://HOST:PORT, tried in order
+  std::vector<std::string> endpoints; // http(s)://HOST:PORT, tried in order
+  // For https: the CA that signed etcd's certificate (empty: the system's
+  // trust store), and a client certificate and key if etcd asks for one.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   std::chrono::milliseconds request_timeout{5000};
   // How long a watch keeps trying to reconnect before it gives up with
   // unavailable (the consumer then lists again).

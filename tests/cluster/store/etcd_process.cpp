@@ -1,5 +1,7 @@
 #include "etcd_process.hpp"
 
+#include "support/subprocess.hpp"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -60,10 +63,33 @@ int EtcdProcess::free_port() {
   return pick_free_port();
 }
 
-EtcdProcess::EtcdProcess(std::filesystem::path binary)
+EtcdProcess::EtcdProcess(std::filesystem::path binary) : EtcdProcess(std::move(binary), {}, {}) {}
+
+EtcdProcess::EtcdProcess(std::filesystem::path binary, std::filesystem::path cert_file,
+                         std::filesystem::path key_file)
     : binary_(std::move(binary)), dir_(make_data_dir()), client_port_(free_port()),
-      peer_port_(free_port()) {
+      peer_port_(free_port()), cert_file_(std::move(cert_file)), key_file_(std::move(key_file)) {
   start();
+}
+
+void make_test_certificates(const std::filesystem::path &dir) {
+  const auto at = [&](const char *name) { return (dir / name).string(); };
+  std::ofstream(at("san.ext")) << "subjectAltName=IP:127.0.0.1\n";
+  const std::vector<std::vector<std::string>> steps{
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", at("ca.key"), "-out", at("ca.crt"),
+       "-days", "1", "-subj", "/CN=berth-test-ca"},
+      {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", at("server.key"), "-out", at("server.csr"), "-subj", "/CN=127.0.0.1"},
+      {"/usr/bin/openssl", "x509", "-req", "-in", at("server.csr"), "-CA", at("ca.crt"), "-CAkey",
+       at("ca.key"), "-CAcreateserial", "-out", at("server.crt"), "-days", "1", "-extfile",
+       at("san.ext")}};
+  for (const auto &step : steps) {
+    const auto done = berth::testing::run_process(step);
+    if (done.exit_code != 0) {
+      throw std::runtime_error("openssl " + step[1] + " failed: " + done.err);
+    }
+  }
 }
 
 EtcdProcess::~EtcdProcess() {
@@ -73,21 +99,26 @@ EtcdProcess::~EtcdProcess() {
 }
 
 std::string EtcdProcess::client_url() const {
-  return "http://127.0.0.1:" + std::to_string(client_port_);
+  return (cert_file_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+         std::to_string(client_port_);
 }
 
 void EtcdProcess::start() {
   const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-  const std::vector<std::string> args{binary_.string(),
-                                      "--name=berth-test",
-                                      "--data-dir=" + (dir_ / "data").string(),
-                                      "--listen-client-urls=" + client_url(),
-                                      "--advertise-client-urls=" + client_url(),
-                                      "--listen-peer-urls=" + peer,
-                                      "--initial-advertise-peer-urls=" + peer,
-                                      "--initial-cluster=berth-test=" + peer,
-                                      "--experimental-watch-progress-notify-interval=200ms",
-                                      "--log-outputs=stderr"};
+  std::vector<std::string> args{binary_.string(),
+                                "--name=berth-test",
+                                "--data-dir=" + (dir_ / "data").string(),
+                                "--listen-client-urls=" + client_url(),
+                                "--advertise-client-urls=" + client_url(),
+                                "--listen-peer-urls=" + peer,
+                                "--initial-advertise-peer-urls=" + peer,
+                                "--initial-cluster=berth-test=" + peer,
+                                "--experimental-watch-progress-notify-interval=200ms",
+                                "--log-outputs=stderr"};
+  if (!cert_file_.empty()) {
+    args.push_back("--cert-file=" + cert_file_.string());
+    args.push_back("--key-file=" + key_file_.string());
+  }
   std::vector<char *> argv;
   for (const auto &arg : args) {
     argv.push_back(const_cast<char *>(arg.c_str()));

@@ -16,6 +16,10 @@ class EtcdStore;
 
 namespace berth::cluster::testing {
 
+// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl
+// command in dir: ca.crt, server.crt, server.key.
+void make_test_certificates(const std::filesystem::path &dir);
+
 class EtcdProcess {
 public:
   // The etcd binary, or an empty path when etcd-server is not installed.
@@ -24,6 +28,9 @@ public:
   static int free_port();
 
   explicit EtcdProcess(std::filesystem::path binary);
+  // Serves clients over TLS with this certificate: client_url() is https.
+  EtcdProcess(std::filesystem::path binary, std::filesystem::path cert_file,
+              std::filesystem::path key_file);
   ~EtcdProcess();
   EtcdProcess(const EtcdProcess &) = delete;
   EtcdProcess &operator=(const EtcdProcess &) = delete;
@@ -43,6 +50,8 @@ private:
   const std::filesystem::path dir_;
   const int client_port_;
   const int peer_port_;
+  const std::filesystem::path cert_file_;
+  const std::filesystem::path key_file_;
   pid_t pid_ = -1;
 };
 
