@@ -17,6 +17,9 @@ packages=(
   clang-14 libclang-rt-14-dev llvm-14
   # Real peers and clients the storage tests and benchmarks run against.
   busybox-static skopeo umoci podman crun runc zstd attr iperf3 jq
+  # The cluster store's etcd implementation and its tests (a private etcd
+  # on free ports per test); etcdctl for poking at it by hand.
+  etcd-server etcd-client
 )
 
 missing=()
@@ -41,6 +44,16 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
 fi
 echo "deps: installing ${missing[*]}"
+# Packages such as etcd-server would start their daemon on install (etcd on
+# the default 2379). Tests start their own on free ports, so keep apt from
+# starting services: a policy-rc.d that exits 101 ("action forbidden"),
+# unless the machine already has one of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" > /dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
