@@ -263,8 +263,42 @@ sdk::Error event_error(const std::optional<json> &event, const std::string &id) 
                          event->value("message", "the container failed to start"));
 }
 
-// Double fork: the monitor is nobody's child here, so the command can exit
-// and the monitor lives on without a zombie or a session tie.
+// What the vfork()ed child does before it becomes berth-shim: only system
+// calls, on memory the parent prepared, since it borrows the parent's.
+[[noreturn]] void become_detached_monitor(const char *program, const char *dir, const char *ready,
+                                          int ready_fd, const std::vector<int> &held,
+                                          const sigset_t &unblocked) {
+  ::setsid();
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; ++fd) {
+    ::dup2(null, fd);
+  }
+  // The monitor inherits nothing of ours but the ready pipe and the
+  // sockets that hold its published ports.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  ::fcntl(ready_fd, F_SETFD, 0);
+  for (const int fd : held) {
+    ::fcntl(fd, F_SETFD, 0);
+  }
+  ::sigprocmask(SIG_SETMASK, &unblocked, nullptr);
+  ::execl(program, program, dir, ready, nullptr);
+  ::_exit(127);
+}
+
+// Apart from spawn_detached, so that no C++ object lives across vfork().
+int vfork_monitor(const char *program, const char *dir, const char *ready, int ready_fd,
+                  const std::vector<int> &held, const sigset_t &unblocked) {
+  const int child = ::vfork();
+  if (child == 0) {
+    become_detached_monitor(program, dir, ready, ready_fd, held, unblocked);
+  }
+  return child;
+}
+
+// berth-shim forks once more as it starts, so the monitor is nobody's child
+// here: the command can exit and the monitor lives on without a zombie or a
+// session tie. vfork, not fork: copying this process's page tables (every
+// plugin and library mapped) twice cost more than the rest of the spawn.
 sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &dir,
                                      const std::vector<int> &held) {
   int pipe_fds[2];
@@ -274,31 +308,12 @@ sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &di
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
   const auto ready = std::to_string(write_end.get());
-  const int child = ::fork();
+  sigset_t unblocked;
+  sigemptyset(&unblocked);
+  const int child =
+      vfork_monitor(program.c_str(), dir.c_str(), ready.c_str(), write_end.get(), held, unblocked);
   if (child < 0) {
-    return sdk::errno_error("fork", dir.string());
-  }
-  if (child == 0) {
-    ::setsid();
-    if (::fork() != 0) {
-      ::_exit(0);
-    }
-    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd < 3; ++fd) {
-      ::dup2(null, fd);
-    }
-    // The monitor inherits nothing of ours but the ready pipe and the
-    // sockets that hold its published ports.
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-    ::fcntl(write_end.get(), F_SETFD, 0);
-    for (const int fd : held) {
-      ::fcntl(fd, F_SETFD, 0);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execl(program.c_str(), program.c_str(), dir.c_str(), ready.c_str(), nullptr);
-    ::_exit(127);
+    return sdk::errno_error("vfork", dir.string());
   }
   write_end.reset();
   ::waitpid(child, nullptr, 0);

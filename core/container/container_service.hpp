@@ -148,7 +148,8 @@ public:
   // synced lazily (Durability::deferred), so an operating-system crash may
   // have lost the last ones. Rows whose directory is gone, directories made
   // before this boot that no row names, network records of unknown
-  // containers and volume directories without rows are reconciled; then the
+  // containers and volume directories without rows are reconciled, and
+  // --rm containers the crash stopped are removed; then the
   // boot is recorded in root/boot-id. Cheap when nothing is to be done: two
   // small reads.
   void recover_after_reboot();
@@ -176,6 +177,7 @@ private:
   void discard(const ContainerRecord &record, bool remove_row);
   void remove_unrecorded_directories(std::int64_t booted_at);
   void remove_rows_without_directories();
+  void remove_auto_removed(std::int64_t booted_at);
   sdk::Result<UniqueFd> spawn_monitor(const ContainerRecord &record, bool attach,
                                       const std::vector<UniqueFd> &held);
   sdk::Result<UniqueFd> attach_for_control(const ContainerRecord &record);

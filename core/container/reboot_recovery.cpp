@@ -80,6 +80,7 @@ void ContainerService::recover_after_reboot() {
   const auto booted_at = boot_started_at();
   remove_rows_without_directories();
   remove_unrecorded_directories(booted_at);
+  remove_auto_removed(booted_at);
   if (env_.networks != nullptr) {
     if (auto known = env_.networks->containers(); known.ok()) {
       for (const auto &id : *known) {
@@ -108,6 +109,16 @@ void ContainerService::remove_rows_without_directories() {
     }
     (void)images_.remove_container(container_snapshot_key(record.id));
     store_->remove(record.id);
+  }
+}
+
+// --rm containers the crash stopped: nobody will see them exit, so they go
+// now, as dockerd removes them when it starts again.
+void ContainerService::remove_auto_removed(std::int64_t booted_at) {
+  for (const auto &record : store_->list()) {
+    if (record.config.auto_remove && from_earlier_boot(dir(record.id), booted_at)) {
+      (void)remove_record(record, true);
+    }
   }
 }
 

@@ -637,6 +637,12 @@ int main(int argc, char **argv) {
     std::cerr << "usage: berth-shim CONTAINER-DIR READY-FD (started by berth, not by hand)\n";
     return 2;
   }
+  // berth waits for the process it started; the monitor is a child of it
+  // that init (or a subreaper) inherits, so berth leaves no zombie behind
+  // and never has to reap the monitor.
+  if (const pid_t monitor = ::fork(); monitor != 0) {
+    ::_exit(monitor < 0 ? 1 : 0);
+  }
   const std::filesystem::path dir = argv[1];
   const int ready = std::atoi(argv[2]);
   if (::chdir(dir.c_str()) < 0) {

@@ -124,6 +124,21 @@ TEST_F(RebootRecoveryTest, AVolumeWhoseRowWasLostIsListedAgainWithItsFiles) {
   EXPECT_EQ(read.out, "kept\n") << read.err;
 }
 
+TEST_F(RebootRecoveryTest, ARmContainerTheCrashStoppedIsRemovedAsDockerdDoes) {
+  const auto made = berth({"create", "--rm", "--name", "ephemeral", kImage, "true"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto id = made.out.substr(0, made.out.find('\n'));
+  track(id);
+  create("kept");
+  EXPECT_EQ(names(), (std::set<std::string>{"ephemeral", "kept"}));
+  date_before_boot(root() / "containers" / id);
+  pretend_another_boot();
+
+  EXPECT_EQ(names(), (std::set<std::string>{"kept"}));
+  EXPECT_FALSE(fs::exists(root() / "containers" / id));
+  EXPECT_EQ(count("SELECT count(*) FROM plugin_kv WHERE key LIKE '%' || ?", "container-" + id), 0);
+}
+
 TEST_F(RebootRecoveryTest, ADirectoryMadeInThisBootIsLeftToTheCommandMakingIt) {
   const auto busy = root() / "containers" / std::string(64, 'a');
   fs::create_directories(busy);
