@@ -3,6 +3,7 @@
 // facade hands this to front ends.
 #pragma once
 
+#include "container/attach_client.hpp"
 #include "container/container_store.hpp"
 #include "container/json_log.hpp"
 #include "container/monitor.hpp"
@@ -193,11 +194,5 @@ private:
   std::unique_ptr<VolumeStore> volumes_;
   std::vector<UniqueFd> held_roots_; // see filesystem_root
 };
-
-// Reads an attach connection's frames until the exit frame; its exit code.
-// on_frame sees every output frame on the way.
-sdk::Result<int> read_until_exit(int fd,
-                                 const std::function<void(Frame, const std::string &)> &on_frame,
-                                 int timeout_ms = -1);
 
 } // namespace berth

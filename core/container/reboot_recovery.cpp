@@ -4,6 +4,7 @@
 // command of each boot puts the two back in agreement.
 #include "container/container_service.hpp"
 
+#include "container/container_files.hpp"
 #include "network/network_service.hpp"
 #include "util/file_lock.hpp"
 #include "util/mount_point.hpp"
@@ -14,7 +15,6 @@
 
 #include <ctime>
 #include <fcntl.h>
-#include <fstream>
 #include <set>
 #include <unistd.h>
 
@@ -24,10 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string first_line(const fs::path &file) {
-  std::ifstream in(file);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  auto text = read_text(file);
+  return text.substr(0, text.find('\n'));
 }
 
 // Seconds since the epoch at which this boot began.

@@ -5,6 +5,7 @@
 #include "plugin/host_services.hpp"
 #include "plugin/registry.hpp"
 #include "store/sqlite.hpp"
+#include "util/error_context.hpp"
 #include "util/file_lock.hpp"
 #include "util/text.hpp"
 
@@ -20,13 +21,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using sdk::Errc;
 using sdk::make_error;
-
-sdk::Error with_context(sdk::Error error, const std::string &context) {
-  if (error.context.empty()) {
-    error.context = context;
-  }
-  return error;
-}
 
 sdk::Result<void> check_network_name(const std::string &name) {
   static const std::regex valid("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
