@@ -7,9 +7,6 @@
 #include "container/container_files.hpp"
 #include "network/network_service.hpp"
 #include "util/file_lock.hpp"
-#include "util/mount_point.hpp"
-
-#include <berth/sdk/mount.hpp>
 
 #include <sys/stat.h>
 
@@ -96,17 +93,9 @@ void ContainerService::recover_after_reboot() {
 // The anonymous volumes stay, as `rm` without -v leaves them.
 void ContainerService::remove_rows_without_directories() {
   for (const auto &record : store_->list()) {
-    if (fs::exists(dir(record.id))) {
-      continue;
+    if (!fs::exists(dir(record.id))) {
+      (void)remove_record(record, false);
     }
-    if (auto backend = backend_for(record); backend.ok()) {
-      (void)(*backend)->remove(record.id);
-    }
-    if (env_.networks != nullptr) {
-      (void)env_.networks->forget(record.id);
-    }
-    (void)images_.remove_container(container_snapshot_key(record.id));
-    store_->remove(record.id);
   }
 }
 
@@ -120,8 +109,9 @@ void ContainerService::remove_auto_removed(std::int64_t booted_at) {
   }
 }
 
-// Left by a `create` whose commit was lost: the row is gone, the directory
-// and the snapshot stayed.
+// Left by a `create` whose commit was lost: the row is gone, the directory,
+// the snapshot and perhaps the network records stayed. discard() undoes
+// exactly that; the id is all such a container still has.
 void ContainerService::remove_unrecorded_directories(std::int64_t booted_at) {
   std::set<std::string> recorded;
   for (const auto &record : store_->list()) {
@@ -129,16 +119,11 @@ void ContainerService::remove_unrecorded_directories(std::int64_t booted_at) {
   }
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(env_.root / "containers", ec)) {
-    const auto id = entry.path().filename().string();
-    if (recorded.count(id) != 0 || !from_earlier_boot(entry.path(), booted_at)) {
-      continue;
+    ContainerRecord orphan;
+    orphan.id = entry.path().filename().string();
+    if (recorded.count(orphan.id) == 0 && from_earlier_boot(entry.path(), booted_at)) {
+      discard(orphan, false);
     }
-    if (is_mount_point(entry.path() / "rootfs")) {
-      (void)sdk::unmount(entry.path() / "rootfs");
-    }
-    (void)images_.remove_container(container_snapshot_key(id));
-    std::error_code removed;
-    fs::remove_all(entry.path(), removed);
   }
 }
 
