@@ -69,6 +69,7 @@ void log_plugins(const PluginRegistry &registry, const std::vector<std::filesyst
   if (!logger->enabled(sdk::LogLevel::debug)) {
     return;
   }
+  registry.open_all();
   for (const auto &dir : dirs) {
     logger->debug("searching " + dir.string());
   }
@@ -124,9 +125,11 @@ EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
   make_logger("engine")->debug("stack " + stack.source + ", root " + stack.root.string());
   auto dirs = search_path(stack, options);
   PluginRegistry registry;
+  auto index = PluginIndex::load(stack.root / "plugin-index.json");
   for (const auto &dir : dirs) {
-    registry.load_directory(dir);
+    registry.load_directory(dir, &index);
   }
+  index.save();
   log_plugins(registry, dirs);
   result.diagnostics = resolve_stack(stack, registry);
   if (result.diagnostics.empty() && check == StackCheck::full) {
@@ -139,12 +142,17 @@ EngineOpen Engine::open(const EngineOptions &options, StackCheck check) {
   return result;
 }
 
+const PluginRegistry &Engine::plugins() const {
+  registry_.open_all();
+  return registry_;
+}
+
 HostFacts Engine::host_facts() {
   return probe_host();
 }
 
 std::string Engine::stack_reference() const {
-  return stack_reference_markdown(registry_);
+  return stack_reference_markdown(plugins());
 }
 
 namespace {

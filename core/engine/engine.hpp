@@ -47,7 +47,10 @@ class Engine;
 
 // How much of the stack must hold for open() to succeed.
 enum class StackCheck {
-  full,         // structure, plugin names and options: for anything that runs
+  full,         // structure, plugin names and options, and every scheduler
+                // profile built once: for checks and for what schedules
+  engine,       // as full, but scheduler profiles are built where they are
+                // used: containers, images and networks need none of them
   plugins_only, // structure only; plugin problems come back as diagnostics
                 // beside an engine, for commands that inspect plugins
 };
@@ -59,8 +62,9 @@ struct EngineOpen {
 
 class Engine {
 public:
-  // Reads and validates the stack, loads every plugin in the search path and
-  // checks the options of those the stack names. Nothing is changed on disk.
+  // Reads and validates the stack, finds every plugin in the search path and
+  // checks the options of those the stack names. Plugins are opened when
+  // first used; what was learnt of them is kept in root/plugin-index.json.
   static EngineOpen open(const EngineOptions &options, StackCheck check = StackCheck::full);
 
   // Facts about this machine: kernel, cgroups, overlayfs, seccomp.
@@ -73,7 +77,9 @@ public:
   static void request_cancel() noexcept;
 
   [[nodiscard]] const Stack &stack() const noexcept { return stack_; }
-  [[nodiscard]] const PluginRegistry &plugins() const noexcept { return registry_; }
+  // Every plugin in the search path, each opened so that its status is
+  // current (open() opens only those it needs; see PluginIndex).
+  [[nodiscard]] const PluginRegistry &plugins() const;
   [[nodiscard]] const std::filesystem::path &root() const noexcept { return stack_.root; }
   [[nodiscard]] const std::vector<std::filesystem::path> &plugin_dirs() const noexcept {
     return plugin_dirs_;

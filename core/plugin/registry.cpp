@@ -37,7 +37,7 @@ bool is_plugin_file_name(const std::filesystem::path &file) {
   return name.size() > 9 && name.rfind("berth-", 0) == 0 && file.extension() == ".so";
 }
 
-void PluginRegistry::load_directory(const std::filesystem::path &dir) {
+void PluginRegistry::load_directory(const std::filesystem::path &dir, PluginIndex *index) {
   std::error_code error;
   std::vector<std::filesystem::path> files;
   std::filesystem::directory_iterator it(dir, error);
@@ -49,7 +49,7 @@ void PluginRegistry::load_directory(const std::filesystem::path &dir) {
   }
   std::sort(files.begin(), files.end());
   for (const auto &file : files) {
-    load_file(file);
+    load_file(file, index);
   }
 }
 
@@ -94,9 +94,24 @@ void examine(PluginEntry &entry, const berth_plugin_descriptor *descriptor) {
   entry.descriptor = nullptr;
 }
 
+bool needs_opening(const PluginEntry &entry) {
+  return entry.status == PluginStatus::loaded && entry.descriptor == nullptr && !entry.file.empty();
+}
+
 } // namespace
 
-void PluginRegistry::load_file(const std::filesystem::path &file) {
+void PluginRegistry::load_file(const std::filesystem::path &file, PluginIndex *index) {
+  const auto stamp = index != nullptr ? stamp_of(file) : std::nullopt;
+  if (stamp) {
+    if (auto info = index->lookup(file, *stamp)) {
+      PluginEntry entry;
+      entry.file = file;
+      entry.status = PluginStatus::loaded;
+      entry.info = std::move(info);
+      admit(std::move(entry));
+      return;
+    }
+  }
   auto library = PluginLibrary::open(file);
   if (!library.ok()) {
     admit(refused(file, library.error().message));
@@ -107,8 +122,46 @@ void PluginRegistry::load_file(const std::filesystem::path &file) {
   examine(entry, (*library)->descriptor());
   if (entry.status == PluginStatus::loaded) {
     entry.library = std::move(library).value();
+    if (stamp) {
+      index->remember(file, *stamp, *entry.info);
+    }
+  } else if (index != nullptr) {
+    index->forget(file);
   }
   admit(std::move(entry));
+}
+
+void PluginRegistry::open_entry(PluginEntry &entry) const {
+  auto library = PluginLibrary::open(entry.file);
+  if (!library.ok()) {
+    entry.status = PluginStatus::refused;
+    entry.reason = library.error().message;
+    return;
+  }
+  PluginEntry fresh;
+  examine(fresh, (*library)->descriptor());
+  if (fresh.info &&
+      (fresh.info->name != entry.info->name || fresh.info->kind != entry.info->kind)) {
+    entry.status = PluginStatus::refused;
+    entry.reason = "now provides " + std::string(kind_name(fresh.info->kind)) + " plugin '" +
+                   fresh.info->name + "'; run the command again";
+    return;
+  }
+  entry.status = fresh.status;
+  entry.reason = fresh.reason;
+  entry.descriptor = fresh.descriptor;
+  if (entry.status == PluginStatus::loaded) {
+    entry.library = std::move(library).value();
+  }
+}
+
+void PluginRegistry::open_all() const {
+  std::lock_guard lock(*open_mutex_);
+  for (auto &entry : entries_) {
+    if (needs_opening(entry)) {
+      open_entry(entry);
+    }
+  }
 }
 
 void PluginRegistry::add_builtin(const berth_plugin_descriptor *(*entry_point)()) {
@@ -134,7 +187,7 @@ void PluginRegistry::admit(PluginEntry entry) {
 const PluginEntry *PluginRegistry::find(std::string_view name) const noexcept {
   // A refused duplicate never owns a name: the first plugin to claim it does.
   for (const auto &entry : entries_) {
-    if (entry.info && entry.info->name == name && entry.descriptor != nullptr) {
+    if (entry.info && entry.info->name == name && entry.status != PluginStatus::refused) {
       return &entry;
     }
   }
@@ -168,6 +221,12 @@ PluginRegistry::create_raw(std::string_view name, std::uint32_t abi_kind,
   const PluginEntry *entry = find(name);
   if (entry == nullptr) {
     return sdk::make_error(sdk::Errc::not_found, "no plugin named '" + std::string(name) + "'");
+  }
+  {
+    std::lock_guard lock(*open_mutex_);
+    if (needs_opening(*entry)) {
+      open_entry(entries_[static_cast<std::size_t>(entry - entries_.data())]);
+    }
   }
   if (entry->status != PluginStatus::loaded) {
     return sdk::make_error(entry->status == PluginStatus::skipped ? sdk::Errc::unavailable

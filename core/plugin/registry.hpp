@@ -2,6 +2,7 @@
 // driver objects that keep their library loaded for as long as they live.
 #pragma once
 
+#include "plugin/plugin_index.hpp"
 #include "plugin/plugin_info.hpp"
 
 #include <berth/sdk/host.hpp>
@@ -11,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +30,10 @@ struct PluginEntry {
   PluginStatus status = PluginStatus::refused;
   std::string reason;             // why skipped or refused
   std::optional<PluginInfo> info; // absent when refused before the name was known
-  const berth_plugin_descriptor *descriptor = nullptr; // loaded entries only
-  std::shared_ptr<PluginLibrary> library;              // loaded dynamic entries only
+  // Loaded entries once opened. An entry known from the PluginIndex is
+  // "loaded" with neither until something creates an instance of it.
+  const berth_plugin_descriptor *descriptor = nullptr;
+  std::shared_ptr<PluginLibrary> library; // dynamic entries only
 
   // "FILE: reason" or "plugin 'name': reason" for built-in plugins.
   [[nodiscard]] std::string describe_problem() const;
@@ -46,10 +50,16 @@ public:
 
   // Every berth-*.so in dir, in name order; other files are never opened, as
   // dlopen runs a library's constructors. A missing directory loads nothing.
-  void load_directory(const std::filesystem::path &dir);
-  void load_file(const std::filesystem::path &file);
+  // With an index, a file it knows is admitted from it without being opened
+  // (see open_all), and what was opened is remembered in it.
+  void load_directory(const std::filesystem::path &dir, PluginIndex *index = nullptr);
+  void load_file(const std::filesystem::path &file, PluginIndex *index = nullptr);
   // A descriptor linked into this binary; same handshake, no dlopen.
   void add_builtin(const berth_plugin_descriptor *(*entry)());
+
+  // Opens every entry admitted from an index, so that statuses and reasons
+  // are those of the plugins as they are now: for commands that list them.
+  void open_all() const;
 
   [[nodiscard]] const std::vector<PluginEntry> &entries() const noexcept { return entries_; }
   // The entry that owns name, whatever its status; nullptr if none.
@@ -77,8 +87,14 @@ private:
                                                 const nlohmann::json &options,
                                                 std::shared_ptr<sdk::HostServices> host) const;
   void admit(PluginEntry entry);
+  // Opens an entry admitted from an index: the same handshake and probe as
+  // load_file; the entry becomes refused or skipped if they now fail.
+  void open_entry(PluginEntry &entry) const;
 
-  std::vector<PluginEntry> entries_;
+  // Opening an indexed entry fills in its library on first use, from any
+  // thread of a daemon; what the registry lists does not change otherwise.
+  mutable std::vector<PluginEntry> entries_;
+  std::unique_ptr<std::mutex> open_mutex_ = std::make_unique<std::mutex>();
 };
 
 } // namespace berth

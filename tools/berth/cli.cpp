@@ -46,8 +46,8 @@ void apply_global_options(const po::variables_map &vm, Context &context) {
   }
 }
 
-std::unique_ptr<Engine> Context::open_engine() const {
-  auto opened = Engine::open(engine_options);
+std::unique_ptr<Engine> Context::open_engine(StackCheck check) const {
+  auto opened = Engine::open(engine_options, check);
   if (!opened.engine) {
     throw CommandError(to_lines(opened.diagnostics));
   }

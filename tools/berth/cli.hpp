@@ -50,7 +50,8 @@ struct Context {
   std::string command_path; // "plugins ls", for messages
 
   // Opens the engine or throws: stack errors print as they are, exit 1.
-  [[nodiscard]] std::unique_ptr<Engine> open_engine() const;
+  // Commands that check the stack or schedule ask for StackCheck::full.
+  [[nodiscard]] std::unique_ptr<Engine> open_engine(StackCheck check = StackCheck::engine) const;
   // For commands that inspect plugins: problems with the plugins the stack
   // names are printed as warnings, and the command goes on.
   [[nodiscard]] std::unique_ptr<Engine> open_engine_for_plugins() const;

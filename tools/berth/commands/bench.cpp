@@ -148,7 +148,7 @@ int run_suite(Context &context, bench::BenchRequest request, const po::variables
   request.berth_version = berth_version();
   const auto format = report_format(vm);
   const auto peers = read_peers(vm, request.suite);
-  auto engine = context.open_engine();
+  auto engine = context.open_engine(StackCheck::full);
   sdk::Result<bench::Report> report = sdk::make_error(sdk::Errc::internal, "not run");
   {
     ProgressLine progress(ProgressUnit::steps);

@@ -17,7 +17,7 @@ int run_validate(Context &context, const std::vector<std::string> &args) {
   if (parsed.vm.count("file") != 0U) {
     context.engine_options.stack_file = parsed.vm["file"].as<std::string>();
   }
-  (void)context.open_engine();
+  (void)context.open_engine(StackCheck::full);
   std::cout << "ok\n";
   return kExitOk;
 }
@@ -29,7 +29,7 @@ int run_show(Context &context, const std::vector<std::string> &args) {
   if (parsed.help_shown) {
     return kExitOk;
   }
-  const auto engine = context.open_engine();
+  const auto engine = context.open_engine(StackCheck::full);
   std::cout << "# stack: " << engine->stack().source << "\n" << stack_to_yaml(engine->stack());
   return kExitOk;
 }

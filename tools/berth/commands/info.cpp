@@ -87,7 +87,7 @@ int run_info(Context &context, const std::vector<std::string> &args) {
     return kExitOk;
   }
   const auto format = output_format(parsed.vm);
-  const auto engine = context.open_engine();
+  const auto engine = context.open_engine(StackCheck::full);
   const auto info = info_json(*engine);
   if (format.kind() == OutputFormat::Kind::json) {
     print_json(std::cout, info);

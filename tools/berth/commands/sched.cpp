@@ -138,7 +138,7 @@ int run_simulate(Context &context, const std::vector<std::string> &args) {
                 << " pods)" << (placed == total ? "\n" : "") << std::flush;
     };
   }
-  const auto engine = context.open_engine();
+  const auto engine = context.open_engine(StackCheck::full);
   auto report = engine->simulate(request);
   if (!report.ok()) {
     throw CommandError(report.error().code == sdk::Errc::invalid_argument

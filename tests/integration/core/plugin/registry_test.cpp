@@ -3,6 +3,7 @@
 // library mapped for exactly as long as they live.
 #include "plugin/host_services.hpp"
 #include "plugin/registry.hpp"
+#include "plugin_files.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 
@@ -16,19 +17,10 @@
 namespace berth {
 namespace {
 
-std::filesystem::path fixture(const std::string &name) {
-  return std::filesystem::path(BERTH_FIXTURE_PLUGIN_DIR) / ("berth-fixture-" + name + ".so");
-}
+using testing::is_mapped;
 
-bool is_mapped(const std::filesystem::path &file) {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    if (line.find(file.string()) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
+std::filesystem::path fixture(const std::string &name) {
+  return testing::fixture_plugin(name);
 }
 
 const PluginEntry &load_one(PluginRegistry &registry, const std::string &name) {
