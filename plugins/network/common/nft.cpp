@@ -2,10 +2,67 @@
 
 #include <nftables/libnftables.h>
 
+#include <dlfcn.h>
 #include <sstream>
 
 namespace berth::network {
 namespace {
+
+// libnftables, and the five libraries it needs, are loaded on the first
+// nftables command rather than with the plugin: attaching an endpoint
+// without published ports, and every detach, never run one, and mapping
+// them cost each bridge container start about 2.5 ms in each of the two
+// processes that load the driver (the command and its monitor).
+struct NftApi {
+  decltype(&nft_ctx_new) ctx_new = nullptr;
+  decltype(&nft_ctx_free) ctx_free = nullptr;
+  decltype(&nft_ctx_buffer_output) buffer_output = nullptr;
+  decltype(&nft_ctx_buffer_error) buffer_error = nullptr;
+  decltype(&nft_ctx_get_output_buffer) output_buffer = nullptr;
+  decltype(&nft_ctx_get_error_buffer) error_buffer = nullptr;
+  decltype(&nft_ctx_output_get_flags) get_flags = nullptr;
+  decltype(&nft_ctx_output_set_flags) set_flags = nullptr;
+  decltype(&nft_run_cmd_from_buffer) run_buffer = nullptr;
+  std::string error; // why it could not be loaded; empty when it was
+};
+
+constexpr const char *kLibrary = "libnftables.so.1";
+
+template <class Function> void bind(void *library, const char *name, Function &slot, bool &ok) {
+  slot = reinterpret_cast<Function>(::dlsym(library, name));
+  ok = ok && slot != nullptr;
+}
+
+NftApi load_api() {
+  NftApi api;
+  void *library = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+  if (library == nullptr) {
+    const char *detail = ::dlerror();
+    api.error = std::string("cannot load ") + kLibrary + ": " + (detail != nullptr ? detail : "?") +
+                " (install Debian's libnftables1)";
+    return api;
+  }
+  bool ok = true;
+  bind(library, "nft_ctx_new", api.ctx_new, ok);
+  bind(library, "nft_ctx_free", api.ctx_free, ok);
+  bind(library, "nft_ctx_buffer_output", api.buffer_output, ok);
+  bind(library, "nft_ctx_buffer_error", api.buffer_error, ok);
+  bind(library, "nft_ctx_get_output_buffer", api.output_buffer, ok);
+  bind(library, "nft_ctx_get_error_buffer", api.error_buffer, ok);
+  bind(library, "nft_ctx_output_get_flags", api.get_flags, ok);
+  bind(library, "nft_ctx_output_set_flags", api.set_flags, ok);
+  bind(library, "nft_run_cmd_from_buffer", api.run_buffer, ok);
+  if (!ok) {
+    api.error = std::string(kLibrary) + " lacks a function berth needs (too old?)";
+  }
+  // Never closed: contexts may outlive any one driver object.
+  return api;
+}
+
+const NftApi &nft_api() {
+  static const NftApi api = load_api();
+  return api;
+}
 
 sdk::Errc classify(const std::string &text) {
   const auto has = [&](const char *part) { return text.find(part) != std::string::npos; };
@@ -51,29 +108,38 @@ Nft::Nft() = default;
 
 Nft::~Nft() {
   if (ctx_ != nullptr) {
-    nft_ctx_free(ctx_);
+    nft_api().ctx_free(ctx_);
   }
 }
 
-bool Nft::ensure_context() {
-  if (ctx_ == nullptr && (ctx_ = nft_ctx_new(NFT_CTX_DEFAULT)) != nullptr) {
-    nft_ctx_buffer_output(ctx_);
-    nft_ctx_buffer_error(ctx_);
+sdk::Result<void> Nft::ensure_context(const std::string &context) {
+  if (ctx_ != nullptr) {
+    return {};
   }
-  return ctx_ != nullptr;
+  const auto &api = nft_api();
+  if (!api.error.empty()) {
+    return sdk::make_error(sdk::Errc::unavailable, api.error, context);
+  }
+  if ((ctx_ = api.ctx_new(NFT_CTX_DEFAULT)) == nullptr) {
+    return sdk::make_error(sdk::Errc::internal, "nft_ctx_new failed (out of memory?)", context);
+  }
+  api.buffer_output(ctx_);
+  api.buffer_error(ctx_);
+  return {};
 }
 
 sdk::Result<std::string> Nft::execute(const std::string &commands, const std::string &context) {
-  if (!ensure_context()) {
-    return sdk::make_error(sdk::Errc::internal, "nft_ctx_new failed (out of memory?)", context);
+  if (auto made = ensure_context(context); !made.ok()) {
+    return std::move(made).error();
   }
-  if (nft_run_cmd_from_buffer(ctx_, commands.c_str()) != 0) {
-    const std::string text = nft_ctx_get_error_buffer(ctx_);
+  const auto &api = nft_api();
+  if (api.run_buffer(ctx_, commands.c_str()) != 0) {
+    const std::string text = api.error_buffer(ctx_);
     return sdk::make_error(classify(text), "nftables: " + one_line(text), context);
   }
   // Reading the buffers also resets them for the next run.
-  nft_ctx_get_error_buffer(ctx_);
-  return std::string(nft_ctx_get_output_buffer(ctx_));
+  api.error_buffer(ctx_);
+  return std::string(api.output_buffer(ctx_));
 }
 
 sdk::Result<void> Nft::run(const std::string &commands, const std::string &context) {
@@ -87,13 +153,14 @@ sdk::Result<void> Nft::run(const std::string &commands, const std::string &conte
 
 sdk::Result<nlohmann::json> Nft::list(const std::string &command, const std::string &context) {
   const std::scoped_lock lock(mutex_);
-  if (!ensure_context()) {
-    return sdk::make_error(sdk::Errc::internal, "nft_ctx_new failed (out of memory?)", context);
+  if (auto made = ensure_context(context); !made.ok()) {
+    return std::move(made).error();
   }
-  const auto flags = nft_ctx_output_get_flags(ctx_);
-  nft_ctx_output_set_flags(ctx_, flags | NFT_CTX_OUTPUT_JSON);
+  const auto &api = nft_api();
+  const auto flags = api.get_flags(ctx_);
+  api.set_flags(ctx_, flags | NFT_CTX_OUTPUT_JSON);
   auto text = execute(command, context);
-  nft_ctx_output_set_flags(ctx_, flags);
+  api.set_flags(ctx_, flags);
   if (!text.ok()) {
     return std::move(text).error();
   }

@@ -33,8 +33,8 @@ public:
   sdk::Result<nlohmann::json> list(const std::string &command, const std::string &context);
 
 private:
-  // Makes the context on first use; false when libnftables cannot.
-  bool ensure_context();
+  // Loads libnftables and makes the context on first use.
+  sdk::Result<void> ensure_context(const std::string &context);
   sdk::Result<std::string> execute(const std::string &commands, const std::string &context);
 
   // One context per driver; libnftables contexts are not thread-safe.
