@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config binutils
   libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libarchive-dev libssl-dev libseccomp-dev libcap-dev
+  libsqlite3-dev libarchive-dev nettle-dev libssl-dev libseccomp-dev libcap-dev
   # Netlink and nftables for the network drivers; nft to inspect rules in tests.
   libmnl-dev libnftables-dev nftables
   libgtest-dev libgmock-dev libbenchmark-dev
