@@ -57,8 +57,10 @@ std::string object_key(const ObjectRef &ref);
 KeyRange collection_range(const ObjectRef &ref);
 // The stored JSON with metadata.resourceVersion filled in from the key.
 nlohmann::json decode_object(const KeyValue &kv);
-// Throws ApiError 400 when body is not a JSON object.
-nlohmann::json parse_body(const std::string &body);
+// The object a POST or PUT carries, JSON or (kubectl 1.32's generators)
+// protobuf. Throws ApiError 400 when it is not an object, 415 when berth
+// cannot read its encoding.
+nlohmann::json parse_body(const http::Request &request);
 
 // kubectl get asks for `application/json;as=Table;v=v1;g=meta.k8s.io`.
 bool wants_table(const http::Request &request);

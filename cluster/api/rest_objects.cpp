@@ -2,6 +2,7 @@
 // validation: body shape, unknown fields (fieldValidation), names and
 // namespaces.
 #include "cluster/api/object_meta.hpp"
+#include "cluster/api/protobuf_body.hpp"
 #include "cluster/api/rest.hpp"
 #include "cluster/api/rest_checks.hpp"
 
@@ -36,8 +37,16 @@ json decode_object(const KeyValue &kv) {
   return object;
 }
 
-json parse_body(const std::string &body) {
-  json object = json::parse(body, nullptr, false);
+json parse_body(const http::Request &request) {
+  if (request.header("content-type").rfind(kProtobufContentType, 0) == 0) {
+    std::string error;
+    auto decoded = decode_protobuf_object(request.body, error);
+    if (!decoded) {
+      throw ApiError{415, "UnsupportedMediaType", error, {}, {}, {}};
+    }
+    return std::move(*decoded);
+  }
+  json object = json::parse(request.body, nullptr, false);
   if (object.is_discarded() || !object.is_object()) {
     throw bad_request("the request body is not a JSON object");
   }

@@ -157,7 +157,7 @@ json RestHandlers::insert(const ObjectRef &ref, json object) {
 }
 
 http::Response RestHandlers::create(const ObjectRef &ref, const http::Request &request) {
-  json object = parse_body(request.body);
+  json object = parse_body(request);
   check_identity(ref, object);
   const auto unknown = apply_field_validation(*ref.resource, object, request);
   require_namespace(store_, ref);
@@ -167,7 +167,7 @@ http::Response RestHandlers::create(const ObjectRef &ref, const http::Request &r
 }
 
 http::Response RestHandlers::update(const ObjectRef &ref, const http::Request &request) {
-  json object = parse_body(request.body);
+  json object = parse_body(request);
   check_identity(ref, object);
   const auto unknown = apply_field_validation(*ref.resource, object, request);
   if (name_of(object) != ref.name) {
