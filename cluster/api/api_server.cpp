@@ -203,7 +203,12 @@ ApiServer::ApiServer(ApiServerOptions options) : options_(std::move(options)) {
     }
   });
   const http::TlsFiles tls{credentials_.server_certificate, credentials_.server_key};
-  port_ = http_->listen_tcp(options_.listen_host, options_.listen_port, &tls);
+  try {
+    port_ = http_->listen_tcp(options_.listen_host, options_.listen_port, &tls);
+  } catch (const std::runtime_error &error) {
+    throw std::runtime_error(std::string(error.what()) +
+                             " (another server running? choose another address to listen on)");
+  }
   kubeconfig_ = write_kubeconfig(options_.data_dir, credentials_,
                                  "https://" + host + ":" + std::to_string(port_));
 }

@@ -51,7 +51,7 @@ std::string to_pem(const std::function<int(BIO *)> &write) {
   }
   char *data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(size));
+  return {data, static_cast<std::size_t>(size)};
 }
 
 void save(const fs::path &certificate_path, X509 *certificate, const fs::path &key_path,

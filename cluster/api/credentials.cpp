@@ -55,7 +55,7 @@ std::string ensure_token(const fs::path &path) {
     }
     return token;
   }
-  const std::string token = random_token();
+  std::string token = random_token();
   write_private_file(path, token + "\n");
   return token;
 }
@@ -143,7 +143,7 @@ fs::path write_kubeconfig(const fs::path &data_dir, const Credentials &credentia
        << "    cluster: berth\n"
        << "    user: admin\n"
        << "current-context: berth\n";
-  const fs::path path = data_dir / "kubeconfig.yaml";
+  fs::path path = data_dir / "kubeconfig.yaml";
   write_private_file(path, yaml.str());
   return path;
 }

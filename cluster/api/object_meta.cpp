@@ -92,10 +92,10 @@ std::string human_duration(std::chrono::seconds age) {
   if (hours < 48) {
     return std::to_string(hours) + "h";
   }
-  if (hours < 24 * 8) {
+  if (hours < 24L * 8) {
     return with(days, "d", hours % 24, "h");
   }
-  if (days < 365 * 2) {
+  if (days < 365L * 2) {
     return std::to_string(days) + "d";
   }
   if (years < 8) {
@@ -105,11 +105,11 @@ std::string human_duration(std::chrono::seconds age) {
 }
 
 std::string check_dns_label(const std::string &name) {
-  static const std::regex kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  static const std::regex label_pattern("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   if (name.size() > 63) {
     return "must be no more than 63 characters";
   }
-  if (!std::regex_match(name, kLabel)) {
+  if (!std::regex_match(name, label_pattern)) {
     return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
            "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
            "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
@@ -118,12 +118,12 @@ std::string check_dns_label(const std::string &name) {
 }
 
 std::string check_dns_subdomain(const std::string &name) {
-  static const std::regex kSubdomain(
+  static const std::regex subdomain_pattern(
       "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   if (name.size() > 253) {
     return "must be no more than 253 characters";
   }
-  if (!std::regex_match(name, kSubdomain)) {
+  if (!std::regex_match(name, subdomain_pattern)) {
     return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
            "'-' or '.', and must start and end with an alphanumeric character (e.g. "
            "'example.com', regex used for validation is "

@@ -50,8 +50,8 @@ std::string base64(const std::string &data) {
 // data-like maps: an object of strings whose keys are valid config keys.
 void check_string_map(const json &object, const std::string &field, bool base64_values,
                       std::vector<StatusCause> &causes) {
-  static const std::regex kKey("[-._a-zA-Z0-9]+");
-  static const std::regex kBase64("[A-Za-z0-9+/]*={0,2}");
+  static const std::regex key_pattern("[-._a-zA-Z0-9]+");
+  static const std::regex base64_pattern("[A-Za-z0-9+/]*={0,2}");
   const auto found = object.find(field);
   if (found == object.end() || found->is_null()) {
     return;
@@ -61,14 +61,15 @@ void check_string_map(const json &object, const std::string &field, bool base64_
     return;
   }
   for (const auto &[key, value] : found->items()) {
-    const std::string path = field + "[" + key + "]";
-    if (key.size() > 253 || !std::regex_match(key, kKey)) {
+    std::string path = field;
+    path.append("[").append(key).append("]");
+    if (key.size() > 253 || !std::regex_match(key, key_pattern)) {
       causes.push_back({path, "FieldValueInvalid",
                         "a valid config key must consist of alphanumeric characters, '-', '_' "
                         "or '.'"});
     } else if (!value.is_string()) {
       causes.push_back({path, "FieldValueInvalid", "must be a string"});
-    } else if (base64_values && !std::regex_match(value.get<std::string>(), kBase64)) {
+    } else if (base64_values && !std::regex_match(value.get<std::string>(), base64_pattern)) {
       causes.push_back({path, "FieldValueInvalid", "must be base64-encoded"});
     }
   }
@@ -167,8 +168,8 @@ ResourceInfo secrets() {
 } // namespace
 
 const std::vector<ResourceInfo> &core_resources() {
-  static const std::vector<ResourceInfo> kResources{namespaces(), configmaps(), secrets()};
-  return kResources;
+  static const std::vector<ResourceInfo> resources{namespaces(), configmaps(), secrets()};
+  return resources;
 }
 
 const ResourceInfo *find_resource(const std::string &name) {
@@ -181,22 +182,22 @@ const ResourceInfo *find_resource(const std::string &name) {
 }
 
 const std::vector<std::string> &object_meta_fields() {
-  static const std::vector<std::string> kFields{"name",
-                                                "generateName",
-                                                "namespace",
-                                                "uid",
-                                                "resourceVersion",
-                                                "generation",
-                                                "creationTimestamp",
-                                                "deletionTimestamp",
-                                                "deletionGracePeriodSeconds",
-                                                "labels",
-                                                "annotations",
-                                                "ownerReferences",
-                                                "finalizers",
-                                                "managedFields",
-                                                "selfLink"};
-  return kFields;
+  static const std::vector<std::string> fields{"name",
+                                               "generateName",
+                                               "namespace",
+                                               "uid",
+                                               "resourceVersion",
+                                               "generation",
+                                               "creationTimestamp",
+                                               "deletionTimestamp",
+                                               "deletionGracePeriodSeconds",
+                                               "labels",
+                                               "annotations",
+                                               "ownerReferences",
+                                               "finalizers",
+                                               "managedFields",
+                                               "selfLink"};
+  return fields;
 }
 
 } // namespace berth::cluster::api

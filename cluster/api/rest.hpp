@@ -47,7 +47,7 @@ private:
   http::Response watch(const ObjectRef &ref, const http::Request &request);
   // Validates, defaults and stores a new object; returns it as stored.
   nlohmann::json insert(const ObjectRef &ref, nlohmann::json object);
-  void delete_namespace_contents(const std::string &namespace_);
+  void delete_namespace_contents(const std::string &namespace_name);
 
   StateStore &store_;
 };

@@ -88,7 +88,7 @@ std::vector<std::string> drop_unknown_fields(const ResourceInfo &resource, json 
 
 std::vector<std::string> apply_field_validation(const ResourceInfo &resource, json &object,
                                                 const http::Request &request) {
-  const std::vector<std::string> unknown = drop_unknown_fields(resource, object);
+  std::vector<std::string> unknown = drop_unknown_fields(resource, object);
   const std::string mode = request.query_value("fieldValidation");
   if (unknown.empty() || mode == "Ignore") {
     return {};

@@ -14,7 +14,7 @@ constexpr int kPatchAttempts = 5;
 
 void add_warnings(http::Response &response, const std::vector<std::string> &unknown) {
   for (const std::string &field : unknown) {
-    response.headers.emplace_back("Warning", "299 - \"unknown field \\\"" + field + "\\\"\"");
+    response.headers.emplace_back("Warning", R"(299 - "unknown field \")" + field + R"(\"")");
   }
 }
 
@@ -249,12 +249,12 @@ http::Response RestHandlers::remove(const ObjectRef &ref, const http::Request &r
   return json_response(existing);
 }
 
-void RestHandlers::delete_namespace_contents(const std::string &namespace_) {
+void RestHandlers::delete_namespace_contents(const std::string &namespace_name) {
   for (const ResourceInfo &resource : core_resources()) {
     if (!resource.namespaced) {
       continue;
     }
-    auto page = store_.list(collection_range(ObjectRef{&resource, namespace_, ""}));
+    auto page = store_.list(collection_range(ObjectRef{&resource, namespace_name, ""}));
     if (!page) {
       continue;
     }

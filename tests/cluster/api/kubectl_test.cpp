@@ -27,7 +27,9 @@ struct ClientAndStore {
   std::string store; // "sqlite" or "etcd"
 };
 
-void PrintTo(const ClientAndStore &setup, std::ostream *out) {
+// gtest finds a parameter printer by this name.
+void PrintTo(const ClientAndStore &setup,
+             std::ostream *out) { // NOLINT(readability-identifier-naming)
   *out << setup.client.path << " on " << setup.store;
 }
 
