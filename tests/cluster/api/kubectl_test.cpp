@@ -176,6 +176,32 @@ TEST_P(KubectlAgainstBerth, InvalidNameIsRefusedNamingTheField) {
   EXPECT_NE(done.err.find("metadata.name"), std::string::npos) << done.err;
 }
 
+TEST_P(KubectlAgainstBerth, LabelAnnotateAndPatchInEveryType) {
+  kubectl_ok({"apply", "-f", manifest(kConfigMap)});
+  kubectl_ok({"label", "cm", "demo", "tier=front"});
+  kubectl_ok({"annotate", "cm", "demo", "note=hi"});
+  kubectl_ok({"patch", "cm", "demo", "--type", "merge", "-p", R"({"data":{"merge":"1"}})"});
+  kubectl_ok({"patch", "cm", "demo", "--type", "json", "-p",
+              R"([{"op":"add","path":"/data/json","value":"2"}])"});
+  kubectl_ok({"patch", "cm", "demo", "--type", "strategic", "-p",
+              R"({"data":{"strategic":"3","colour":null}})"});
+  const auto object = nlohmann::json::parse(kubectl_ok({"get", "cm", "demo", "-o", "json"}).out);
+  EXPECT_EQ(object["metadata"]["labels"]["tier"], "front");
+  EXPECT_EQ(object["metadata"]["annotations"]["note"], "hi");
+  EXPECT_EQ(
+      object["data"],
+      (nlohmann::json{{"greeting", "hello"}, {"merge", "1"}, {"json", "2"}, {"strategic", "3"}}));
+}
+
+TEST_P(KubectlAgainstBerth, DeletingANamespaceDeletesWhatIsInIt) {
+  kubectl_ok({"create", "namespace", "doomed"});
+  kubectl_ok({"-n", "doomed", "create", "configmap", "inside", "--from-literal=a=b"});
+  kubectl_ok({"delete", "namespace", "doomed"});
+  EXPECT_EQ(kubectl_ok({"get", "configmaps", "--all-namespaces", "-o", "name"}).out, "");
+  EXPECT_EQ(kubectl({"delete", "namespace", "default"}).exit_code, 1)
+      << "default may not be deleted";
+}
+
 // kubectl 1.32's generators send protobuf bodies; 1.20's send JSON.
 TEST_P(KubectlAgainstBerth, CreateSecretFromLiteralStoresItBase64) {
   kubectl_ok({"create", "secret", "generic", "s1", "--from-literal=password=hunter2"});
