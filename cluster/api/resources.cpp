@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <regex>
 
 namespace berth::cluster::api {
@@ -165,10 +166,48 @@ ResourceInfo secrets() {
   return info;
 }
 
+// Served so that `kubectl describe`, which lists an object's events, works;
+// nothing in berth records events yet.
+ResourceInfo events() {
+  ResourceInfo info =
+      described("events", "event", "Event", true, {"ev"},
+                {"apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source",
+                 "firstTimestamp", "lastTimestamp", "count", "type", "eventTime", "series",
+                 "action", "related", "reportingComponent", "reportingInstance"});
+  info.columns = {{"Last Seen", "string", "", "The time the event was last seen", 0},
+                  {"Type", "string", "", "The type of the event", 0},
+                  {"Reason", "string", "", "Why the event happened", 0},
+                  {"Object", "string", "", "The object the event is about", 0},
+                  {"Message", "string", "", "What happened", 0}};
+  info.cells = [](const json &object, Clock::time_point now) {
+    json seen = object;
+    if (const std::string last = object.value("lastTimestamp", std::string()); !last.empty()) {
+      seen["metadata"]["creationTimestamp"] = last;
+    }
+    const json involved = object.value("involvedObject", json::object());
+    std::string kind = involved.value("kind", std::string());
+    for (char &c : kind) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return json::array({age_of(seen, now), object.value("type", std::string()),
+                        object.value("reason", std::string()),
+                        kind + "/" + involved.value("name", std::string()),
+                        object.value("message", std::string())});
+  };
+  info.prepare = [](json &object) {
+    std::vector<StatusCause> causes;
+    if (!object.contains("involvedObject") || !object["involvedObject"].is_object()) {
+      causes.push_back({"involvedObject", "FieldValueRequired", "Required value"});
+    }
+    return causes;
+  };
+  return info;
+}
+
 } // namespace
 
 const std::vector<ResourceInfo> &core_resources() {
-  static const std::vector<ResourceInfo> resources{namespaces(), configmaps(), secrets()};
+  static const std::vector<ResourceInfo> resources{namespaces(), configmaps(), secrets(), events()};
   return resources;
 }
 

@@ -45,8 +45,9 @@ public:
 
 private:
   http::Response watch(const ObjectRef &ref, const http::Request &request);
-  // Validates, defaults and stores a new object; returns it as stored.
-  nlohmann::json insert(const ObjectRef &ref, nlohmann::json object);
+  // Validates, defaults and stores a new object (under dry run, only
+  // checks that it could); returns it as stored.
+  nlohmann::json insert(const ObjectRef &ref, nlohmann::json object, bool dry_run = false);
   void delete_namespace_contents(const std::string &namespace_name);
 
   StateStore &store_;

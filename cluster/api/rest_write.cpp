@@ -3,6 +3,8 @@
 #include "cluster/api/rest.hpp"
 #include "cluster/api/rest_checks.hpp"
 
+#include <algorithm>
+
 namespace berth::cluster::api {
 namespace {
 
@@ -110,6 +112,69 @@ json apply_patch(const json &current, const http::Request &request) {
                  {}};
 }
 
+// ?dryRun=All (kubectl --dry-run=server): every check runs, nothing is
+// written.
+bool is_dry_run(const http::Request &request) {
+  const std::string value = request.query_value("dryRun");
+  if (value.empty()) {
+    return false;
+  }
+  if (value != "All") {
+    throw bad_request("unsupported dryRun value '" + value + "': the only one is All");
+  }
+  return true;
+}
+
+// DELETE carries dryRun in its DeleteOptions body rather than the query.
+bool delete_options_dry_run(const std::string &body) {
+  const json options = json::parse(body.empty() ? "{}" : body, nullptr, false);
+  if (options.is_discarded() || !options.is_object() || !options.contains("dryRun")) {
+    return false;
+  }
+  const json &modes = options["dryRun"];
+  return modes.is_array() && std::find(modes.begin(), modes.end(), "All") != modes.end();
+}
+
+// The store's create, or under dry run the same answer without the write.
+StoreResult<Revision> create_unless_dry(StateStore &store, const std::string &key,
+                                        const std::string &value, bool dry_run) {
+  if (!dry_run) {
+    return store.create(key, value);
+  }
+  auto existing = store.get(key);
+  if (existing) {
+    return store_error(StoreErrc::already_exists, "the key exists", key);
+  }
+  if (!existing.failed_with(StoreErrc::not_found)) {
+    return existing.error();
+  }
+  return store.current_revision();
+}
+
+// The store's update (or delete, when value is null), or under dry run the
+// same checks without the write.
+StoreResult<Revision> change_unless_dry(StateStore &store, const std::string &key,
+                                        const std::string *value, Revision expected, bool dry_run) {
+  if (dry_run) {
+    auto existing = store.get(key);
+    if (!existing) {
+      return existing.error();
+    }
+    if (existing->mod_revision != expected) {
+      return store_error(StoreErrc::conflict, "the key changed", key);
+    }
+    return expected;
+  }
+  if (value != nullptr) {
+    return store.update(key, *value, expected);
+  }
+  auto removed = store.remove(key, expected);
+  if (!removed) {
+    return removed.error();
+  }
+  return removed->revision;
+}
+
 bool protected_namespace(const ObjectRef &ref) {
   return ref.resource->name == "namespaces" &&
          (ref.name == "default" || ref.name == "kube-system" || ref.name == "kube-public");
@@ -131,7 +196,7 @@ void check_preconditions(const ObjectRef &ref, const json &existing, const std::
 
 } // namespace
 
-json RestHandlers::insert(const ObjectRef &ref, json object) {
+json RestHandlers::insert(const ObjectRef &ref, json object, bool dry_run) {
   json &metadata = object["metadata"];
   const std::string generate = metadata.value("generateName", std::string());
   const bool generated = metadata.value("name", std::string()).empty() && !generate.empty();
@@ -145,7 +210,7 @@ json RestHandlers::insert(const ObjectRef &ref, json object) {
     validate(*ref.resource, object);
     ObjectRef named = ref;
     named.name = name_of(object);
-    auto revision = store_.create(object_key(named), object.dump());
+    auto revision = create_unless_dry(store_, object_key(named), object.dump(), dry_run);
     if (revision) {
       object["metadata"]["resourceVersion"] = std::to_string(*revision);
       return object;
@@ -161,7 +226,7 @@ http::Response RestHandlers::create(const ObjectRef &ref, const http::Request &r
   check_identity(ref, object);
   const auto unknown = apply_field_validation(*ref.resource, object, request);
   require_namespace(store_, ref);
-  http::Response response = json_response(insert(ref, std::move(object)), 201);
+  http::Response response = json_response(insert(ref, std::move(object), is_dry_run(request)), 201);
   add_warnings(response, unknown);
   return response;
 }
@@ -185,7 +250,8 @@ http::Response RestHandlers::update(const ObjectRef &ref, const http::Request &r
   keep_immutable_fields(decode_object(kv), object);
   object["metadata"].erase("resourceVersion");
   validate(*ref.resource, object);
-  auto revision = store_.update(object_key(ref), object.dump(), expected);
+  const std::string value = object.dump();
+  auto revision = change_unless_dry(store_, object_key(ref), &value, expected, is_dry_run(request));
   if (!revision) {
     throw from_store(revision.error(), ref.resource->name, ref.name);
   }
@@ -213,7 +279,9 @@ http::Response RestHandlers::patch(const ObjectRef &ref, const http::Request &re
     keep_immutable_fields(current, object);
     object["metadata"].erase("resourceVersion");
     validate(*ref.resource, object);
-    auto revision = store_.update(object_key(ref), object.dump(), kv.mod_revision);
+    const std::string value = object.dump();
+    auto revision =
+        change_unless_dry(store_, object_key(ref), &value, kv.mod_revision, is_dry_run(request));
     if (revision) {
       object["metadata"]["resourceVersion"] = std::to_string(*revision);
       http::Response response = json_response(object);
@@ -240,10 +308,12 @@ http::Response RestHandlers::remove(const ObjectRef &ref, const http::Request &r
   const KeyValue kv = read_existing(store_, ref);
   const json existing = decode_object(kv);
   check_preconditions(ref, existing, request.body);
-  if (auto removed = store_.remove(object_key(ref), kv.mod_revision); !removed) {
+  const bool dry_run = is_dry_run(request) || delete_options_dry_run(request.body);
+  if (auto removed = change_unless_dry(store_, object_key(ref), nullptr, kv.mod_revision, dry_run);
+      !removed) {
     throw from_store(removed.error(), ref.resource->name, ref.name);
   }
-  if (ref.resource->name == "namespaces") {
+  if (ref.resource->name == "namespaces" && !dry_run) {
     delete_namespace_contents(ref.name);
   }
   return json_response(existing);
