@@ -28,8 +28,8 @@ struct ClientAndStore {
 };
 
 // gtest finds a parameter printer by this name.
-void PrintTo(const ClientAndStore &setup,
-             std::ostream *out) { // NOLINT(readability-identifier-naming)
+// NOLINTNEXTLINE(readability-identifier-naming)
+void PrintTo(const ClientAndStore &setup, std::ostream *out) {
   *out << setup.client.path << " on " << setup.store;
 }
 

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace berth::cluster::api {
 namespace {
 
@@ -149,6 +151,55 @@ TEST_F(RestHandlersTest, StrictFieldValidationRefusesUnknownFields) {
   const auto response = rest_->create(configmaps(), request({}, object.dump()));
   EXPECT_EQ(response.status, 201U);
   EXPECT_FALSE(json::parse(response.body).contains("bogusField"));
+}
+
+// Collects what a streamed response writes.
+class CollectingWriter final : public http::ChunkWriter {
+public:
+  bool write(std::string_view chunk) override {
+    text.append(chunk);
+    return true;
+  }
+  [[nodiscard]] bool stopping() const override { return false; }
+  std::string text;
+};
+
+std::vector<std::string> event_lines(const std::string &text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
+    const json event = json::parse(text.substr(start, end - start));
+    lines.push_back(event["type"].get<std::string>() + " " +
+                    event["object"]["metadata"]["name"].get<std::string>());
+    start = end + 1;
+  }
+  return lines;
+}
+
+TEST_F(RestHandlersTest, WatchFollowsTheSelectionAndEndsAtItsTimeout) {
+  const json a = create_configmap("a", "web");
+  create_configmap("b", "db");
+  const http::Response response =
+      rest_->list(configmaps(), request({{"watch", "true"},
+                                         {"labelSelector", "app=web"},
+                                         {"resourceVersion", a["metadata"]["resourceVersion"]},
+                                         {"timeoutSeconds", "2"}}));
+  ASSERT_TRUE(response.stream);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    json moved = a;
+    moved["metadata"].erase("resourceVersion");
+    moved["metadata"]["labels"]["app"] = "db"; // leaves the selection
+    (void)rest_->update(configmaps("a"), request({}, moved.dump()));
+    create_configmap("c", "web");
+    (void)rest_->remove(configmaps("c"), request());
+  });
+  CollectingWriter out;
+  const auto started = std::chrono::steady_clock::now();
+  response.stream(out);
+  writer.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
+  EXPECT_EQ(event_lines(out.text), (std::vector<std::string>{"DELETED a", "ADDED c", "DELETED c"}));
 }
 
 TEST_F(RestHandlersTest, WatchFromACompactedRevisionIsGone) {
