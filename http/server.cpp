@@ -33,6 +33,9 @@ namespace {
 // Bodies beyond this are refused: the largest Kubernetes object etcd takes
 // is 1.5 MiB, and nothing berth serves needs more.
 constexpr std::uint64_t kBodyLimit = 8U << 20U;
+// Open connections beyond this are closed as soon as they are accepted, so a
+// flood of idle clients cannot make the server start unbounded threads.
+constexpr int kMaxConnections = 4096;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -182,8 +185,8 @@ struct Server::State {
     std::uint64_t id = 0;
     {
       const std::lock_guard lock(self->mutex);
-      if (self->stopping) {
-        return;
+      if (self->stopping || self->active_connections >= kMaxConnections) {
+        return; // the socket closes as it goes out of scope
       }
       id = self->next_connection++;
       self->connection_fds[id] = socket.native_handle();

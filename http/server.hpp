@@ -1,10 +1,11 @@
 // An HTTP/1.1 server on Boost.Beast, shared by berthd's two faces: the
 // cluster API server (HTTPS on TCP) and the engine API (a unix socket).
 //
-// One thread per connection, blocking I/O. The API server's connections are
-// mostly long watches that block on the state store, so a fixed pool would
-// be exhausted by watchers; a thread per connection keeps a slow handler from
-// stalling anyone else, at the cost of a stack per open connection.
+// One thread per connection, blocking I/O, at most 4096 connections. The API
+// server's connections are mostly long watches that block on the state
+// store, so a fixed pool would be exhausted by watchers; a thread per
+// connection keeps a slow handler from stalling anyone else, at the cost of a
+// stack per open connection.
 // stop() shuts every socket down, which wakes blocked reads and writes, and
 // waits for the connection threads; streaming handlers see
 // ChunkWriter::stopping() and return.
