@@ -40,8 +40,12 @@ void decode_continue(const std::string &token, ListOptions &options) {
   if (colon == std::string::npos || colon == 0) {
     throw bad_request("invalid continue token '" + token + "'; list again without it");
   }
-  options.revision = std::stoll(token.substr(0, colon));
-  options.continue_key = from_hex(token.substr(colon + 1));
+  try {
+    options.revision = std::stoll(token.substr(0, colon));
+    options.continue_key = from_hex(token.substr(colon + 1));
+  } catch (const std::exception &) {
+    throw bad_request("invalid continue token '" + token + "'; list again without it");
+  }
 }
 
 std::int64_t parse_limit(const std::string &text) {

@@ -245,7 +245,11 @@ http::Response RestHandlers::update(const ObjectRef &ref, const http::Request &r
   // it overwrites, as Kubernetes allows for these kinds.
   if (const std::string given = object["metadata"].value("resourceVersion", std::string());
       !given.empty()) {
-    expected = std::stoll(given);
+    try {
+      expected = std::stoll(given);
+    } catch (const std::exception &) {
+      throw bad_request("invalid metadata.resourceVersion '" + given + "'");
+    }
   }
   keep_immutable_fields(decode_object(kv), object);
   object["metadata"].erase("resourceVersion");

@@ -100,6 +100,10 @@ TEST_F(RestHandlersTest, ListPagesWithLimitAndContinue) {
   ASSERT_EQ(second["items"].size(), 3U);
   EXPECT_EQ(second["items"][0]["metadata"]["name"], "c");
   EXPECT_FALSE(second["metadata"].contains("continue"));
+  EXPECT_EQ(status_of([&] {
+              (void)rest_->list(configmaps(), request({{"continue", "garbage:zz"}}));
+            }),
+            400);
 }
 
 TEST_F(RestHandlersTest, CreateSetsIdentityAndGenerateName) {
