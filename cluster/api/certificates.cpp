@@ -143,6 +143,22 @@ CertificatePtr load_certificate(const fs::path &path) {
 
 } // namespace
 
+bool certificate_covers(const fs::path &certificate_path, const std::vector<std::string> &hosts) {
+  const CertificatePtr certificate = load_certificate(certificate_path);
+  for (const std::string &host : hosts) {
+    unsigned char address[16];
+    const bool ip = inet_pton(AF_INET, host.c_str(), address) == 1 ||
+                    inet_pton(AF_INET6, host.c_str(), address) == 1;
+    const int found =
+        ip ? X509_check_ip_asc(certificate.get(), host.c_str(), 0)
+           : X509_check_host(certificate.get(), host.c_str(), host.size(), 0, nullptr);
+    if (found != 1) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void make_certificate_authority(const fs::path &certificate_path, const fs::path &key_path) {
   const KeyPtr key = make_key();
   const CertificatePtr certificate = new_certificate(key.get(), "berth-ca", 3650);

@@ -25,4 +25,8 @@ void make_serving_certificate(const std::filesystem::path &ca_certificate,
                               const std::filesystem::path &certificate,
                               const std::filesystem::path &key);
 
+// True when the certificate names every host (IP address or DNS name).
+bool certificate_covers(const std::filesystem::path &certificate,
+                        const std::vector<std::string> &hosts);
+
 } // namespace berth::cluster::api

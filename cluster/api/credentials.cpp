@@ -111,9 +111,12 @@ Credentials ensure_credentials(const fs::path &data_dir,
   if (!fs::exists(credentials.ca_certificate) || !fs::exists(ca_key)) {
     make_certificate_authority(credentials.ca_certificate, ca_key);
   }
-  if (!fs::exists(credentials.server_certificate) || !fs::exists(credentials.server_key)) {
-    std::vector<std::string> hosts{"127.0.0.1", "localhost"};
-    hosts.insert(hosts.end(), server_hosts.begin(), server_hosts.end());
+  std::vector<std::string> hosts{"127.0.0.1", "localhost"};
+  hosts.insert(hosts.end(), server_hosts.begin(), server_hosts.end());
+  // A restart on another --listen host gets a serving certificate that names
+  // it, from the same CA, so existing kubeconfigs stay valid.
+  if (!fs::exists(credentials.server_certificate) || !fs::exists(credentials.server_key) ||
+      !certificate_covers(credentials.server_certificate, hosts)) {
     make_serving_certificate(credentials.ca_certificate, ca_key, hosts,
                              credentials.server_certificate, credentials.server_key);
   }
