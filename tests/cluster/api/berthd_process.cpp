@@ -1,7 +1,6 @@
 #include "berthd_process.hpp"
 
 #include "cluster/store/etcd_process.hpp"
-#include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 
 #include <arpa/inet.h>
