@@ -85,8 +85,8 @@ std::unique_ptr<StateStore> open_store(const std::string &spec,
     }
     auto store = EtcdStore::open(options);
     if (!store) {
-      throw std::runtime_error("cannot reach etcd at " + spec.substr(5) + ": " +
-                               store.error().describe());
+      // The store's message already names each endpoint and what to check.
+      throw std::runtime_error("--store " + spec + ": " + store.error().message);
     }
     return std::move(store).value();
   }
