@@ -15,7 +15,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 all: build
 
 deps:
-	@./scripts/install-deps.sh
+	@BERTH_BUILD_DIR=$(BUILD) ./scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DBERTH_WERROR=ON $(CMAKE_FLAGS)

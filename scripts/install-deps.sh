@@ -22,6 +22,24 @@ packages=(
   etcd-server etcd-client
 )
 
+# kubectl 1.20 (Debian's kubernetes-client) for the API server tests. Where
+# /usr/bin/kubectl belongs to another package (Google Cloud SDK's version
+# dispatcher), apt refuses kubernetes-client for the file conflict: then its
+# .deb is unpacked into the build tree instead, where the tests look for it
+# (BUILD_DIR/deps/kubernetes-client/usr/bin/kubectl), and they run both.
+build_dir=${BERTH_BUILD_DIR:-build}
+kubectl_owner=$(dpkg-query -S /usr/bin/kubectl 2>/dev/null | cut -d: -f1 || true)
+if [ -z "$kubectl_owner" ] || [ "$kubectl_owner" = kubernetes-client ]; then
+  packages+=(kubernetes-client)
+elif [ ! -x "$build_dir/deps/kubernetes-client/usr/bin/kubectl" ]; then
+  echo "deps: /usr/bin/kubectl belongs to $kubectl_owner; unpacking kubernetes-client into $build_dir/deps"
+  download=$(mktemp -d)
+  (cd "$download" && apt-get download -qq kubernetes-client 2>&1 | grep -v 'unsandboxed' >&2 || true)
+  mkdir -p "$build_dir/deps/kubernetes-client"
+  dpkg-deb -x "$download"/kubernetes-client_*.deb "$build_dir/deps/kubernetes-client"
+  rm -rf "$download"
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
