@@ -25,20 +25,33 @@ packages=(
 # kubectl 1.20 (Debian's kubernetes-client) for the API server tests. Where
 # /usr/bin/kubectl belongs to another package (Google Cloud SDK's version
 # dispatcher), apt refuses kubernetes-client for the file conflict: then its
-# .deb is unpacked into the build tree instead, where the tests look for it
-# (BUILD_DIR/deps/kubernetes-client/usr/bin/kubectl), and they run both.
+# .deb is unpacked into the build tree instead (see unpack_kubectl below),
+# where the tests look for it, and they run both.
 build_dir=${BERTH_BUILD_DIR:-build}
+kubectl_dir="$build_dir/deps/kubernetes-client"
 kubectl_owner=$(dpkg-query -S /usr/bin/kubectl 2>/dev/null | cut -d: -f1 || true)
+unpack_kubectl=0
 if [ -z "$kubectl_owner" ] || [ "$kubectl_owner" = kubernetes-client ]; then
   packages+=(kubernetes-client)
-elif [ ! -x "$build_dir/deps/kubernetes-client/usr/bin/kubectl" ]; then
-  echo "deps: /usr/bin/kubectl belongs to $kubectl_owner; unpacking kubernetes-client into $build_dir/deps"
-  download=$(mktemp -d)
-  (cd "$download" && apt-get download -qq kubernetes-client 2>&1 | grep -v 'unsandboxed' >&2 || true)
-  mkdir -p "$build_dir/deps/kubernetes-client"
-  dpkg-deb -x "$download"/kubernetes-client_*.deb "$build_dir/deps/kubernetes-client"
-  rm -rf "$download"
+elif [ ! -x "$kubectl_dir/usr/bin/kubectl" ]; then
+  unpack_kubectl=1
 fi
+
+# BUILD_DIR/deps/kubernetes-client/usr/bin/kubectl from the .deb; the
+# package lists are refreshed once if the first download finds none.
+unpack_kubectl() {
+  echo "deps: /usr/bin/kubectl belongs to $kubectl_owner; unpacking kubernetes-client into $kubectl_dir"
+  local download
+  download=$(mktemp -d)
+  # apt warns that root downloads "unsandboxed" into a private directory.
+  if ! (cd "$download" && apt-get download -qq kubernetes-client 2> >(grep -v unsandboxed >&2)); then
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    (cd "$download" && apt-get download -qq kubernetes-client 2> >(grep -v unsandboxed >&2))
+  fi
+  mkdir -p "$kubectl_dir"
+  dpkg-deb -x "$download"/kubernetes-client_*.deb "$kubectl_dir"
+  rm -rf "$download"
+}
 
 missing=()
 for package in "${packages[@]}"; do
@@ -47,13 +60,13 @@ for package in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#packages[@]} packages present"
-  exit 0
-fi
-
 # apt-get needs root; use sudo when a developer runs this as themselves.
 sudo=()
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  if [ "$unpack_kubectl" = 1 ]; then unpack_kubectl; fi
+  exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
   if ! command -v sudo > /dev/null; then
     echo "deps: missing ${missing[*]}; run 'make deps' as root (apt-get needs it)" >&2
@@ -75,3 +88,4 @@ fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ "$unpack_kubectl" = 1 ]; then unpack_kubectl; fi
