@@ -141,7 +141,7 @@ sdk::Result<std::vector<OptionSpec>> convert_options(const berth_plugin_descript
 // The descriptor size each minor version defines; a plugin declaring minor N
 // must provide at least that much, and the core reads nothing beyond it.
 constexpr std::size_t descriptor_size_for_minor(unsigned minor) {
-  (void)minor; // 1.0 is the only minor so far
+  (void)minor; // 1.1 added interface methods, not descriptor fields
   return BERTH_DESCRIPTOR_SIZE_1_0;
 }
 

@@ -19,6 +19,34 @@ std::string prefix_upper_bound(std::string_view prefix) {
   return std::string(prefix) + "\xF4\x8F\xBF\xBF";
 }
 
+// The connection's durability for one write; synced again afterwards, as
+// put and erase promise.
+class DurabilityScope {
+public:
+  DurabilityScope(Database &db, Durability durability)
+      : db_(db), changed_(durability != Durability::synced) {
+    if (changed_) {
+      db_.set_durability(durability);
+    }
+  }
+  ~DurabilityScope() {
+    if (changed_) {
+      try {
+        db_.set_durability(Durability::synced);
+      } catch (const SqliteError &) { // NOLINT(bugprone-empty-catch): the next open is synced
+      }
+    }
+  }
+  DurabilityScope(const DurabilityScope &) = delete;
+  DurabilityScope &operator=(const DurabilityScope &) = delete;
+  DurabilityScope(DurabilityScope &&) = delete;
+  DurabilityScope &operator=(DurabilityScope &&) = delete;
+
+private:
+  Database &db_;
+  bool changed_;
+};
+
 // Opens root/berth.db on first use, so that commands which never touch
 // plugin state never create it.
 class SqliteKeyValueStore final : public sdk::KeyValueStore {
@@ -38,27 +66,21 @@ public:
   }
 
   sdk::Result<void> put(std::string_view key, std::string_view value) noexcept override {
-    return guarded_void([&] {
-      Transaction transaction(db());
-      db().prepare("INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3) "
-                   "ON CONFLICT(plugin, key) DO UPDATE SET value = excluded.value")
-          .bind(1, plugin_)
-          .bind(2, key)
-          .bind(3, value)
-          .run();
-      transaction.commit();
-    });
+    return guarded_void([&] { store(key, value, Durability::synced); });
   }
 
   sdk::Result<void> erase(std::string_view key) noexcept override {
-    return guarded_void([&] {
-      Transaction transaction(db());
-      db().prepare("DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2")
-          .bind(1, plugin_)
-          .bind(2, key)
-          .run();
-      transaction.commit();
-    });
+    return guarded_void([&] { remove(key, Durability::synced); });
+  }
+
+  // The same connection with synchronous=NORMAL for one commit: in one WAL
+  // with the engine's deferred records, so commits keep their order.
+  sdk::Result<void> put_deferred(std::string_view key, std::string_view value) noexcept override {
+    return guarded_void([&] { store(key, value, Durability::deferred); });
+  }
+
+  sdk::Result<void> erase_deferred(std::string_view key) noexcept override {
+    return guarded_void([&] { remove(key, Durability::deferred); });
   }
 
   sdk::Result<std::vector<std::pair<std::string, std::string>>>
@@ -76,6 +98,28 @@ public:
   }
 
 private:
+  void store(std::string_view key, std::string_view value, Durability durability) {
+    DurabilityScope scope(db(), durability);
+    Transaction transaction(db());
+    db().prepare("INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3) "
+                 "ON CONFLICT(plugin, key) DO UPDATE SET value = excluded.value")
+        .bind(1, plugin_)
+        .bind(2, key)
+        .bind(3, value)
+        .run();
+    transaction.commit();
+  }
+
+  void remove(std::string_view key, Durability durability) {
+    DurabilityScope scope(db(), durability);
+    Transaction transaction(db());
+    db().prepare("DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2")
+        .bind(1, plugin_)
+        .bind(2, key)
+        .run();
+    transaction.commit();
+  }
+
   // Callers hold mutex_: the connection is opened without SQLite's own
   // mutex, and plugins may call from several threads (parallel filters).
   Database &db() {

@@ -104,7 +104,7 @@ Database::Database(const std::filesystem::path &path, Durability durability) : p
   }
   // In WAL mode a synced commit also makes every commit before it durable,
   // so deferred connections never get ahead of synced ones on disk.
-  exec(durability == Durability::synced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  set_durability(durability);
   // Every berth command is a short-lived process whose last connection
   // would delete the WAL on close, and the next would create it again and
   // sync the directory: on a busy disk that unlink and those syncs cost more
@@ -119,6 +119,10 @@ Database::Database(const std::filesystem::path &path, Durability durability) : p
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   exec("PRAGMA journal_size_limit=4194304");
   exec("PRAGMA foreign_keys=ON");
+}
+
+void Database::set_durability(Durability durability) {
+  exec(durability == Durability::synced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 Database::~Database() {

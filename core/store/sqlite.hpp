@@ -75,6 +75,8 @@ public:
   Database &operator=(Database &&) = delete;
 
   void exec(std::string_view sql);
+  // Applies to the commits that follow (not inside a transaction).
+  void set_durability(Durability durability);
   // exec() inside one write transaction. Every change outside an explicit
   // Transaction goes through here: a bare write statement that finds another
   // process committed since it started reading fails at once with "database

@@ -137,12 +137,16 @@ sdk::Result<SnapshotRecord> SnapshotTable::get(const std::string &key) {
   return std::move(**found);
 }
 
+// Deferred: a record lost to an operating-system crash takes only later
+// commits with it (the container row that used the snapshot comes after its
+// record), and the directory it described is removed as a leftover by the
+// next collect_garbage().
 sdk::Result<void> SnapshotTable::put(const SnapshotRecord &record) {
-  return host_.kv().put(std::string(kPrefix) + record.key, encode(record));
+  return host_.kv().put_deferred(std::string(kPrefix) + record.key, encode(record));
 }
 
 sdk::Result<void> SnapshotTable::erase(const std::string &key) {
-  return host_.kv().erase(std::string(kPrefix) + key);
+  return host_.kv().erase_deferred(std::string(kPrefix) + key);
 }
 
 sdk::Result<std::vector<SnapshotRecord>> SnapshotTable::list() {

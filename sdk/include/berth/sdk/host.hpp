@@ -44,6 +44,18 @@ public:
   // Every (key, value) whose key starts with prefix, in key order.
   virtual Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view prefix) noexcept = 0;
+
+  // SDK 1.1. As put and erase, but without waiting for the disk: the write
+  // is durable once a later synced write or a checkpoint is. A crash of the
+  // operating system may lose the last such writes, never reorder them
+  // (if one survives, every write made before it does, the engine's own
+  // records included). For records the plugin can reconcile with the
+  // files they describe after a reboot; the engine's records are kept the
+  // same way. Implementations without a cheaper path simply sync.
+  virtual Result<void> put_deferred(std::string_view key, std::string_view value) noexcept {
+    return put(key, value);
+  }
+  virtual Result<void> erase_deferred(std::string_view key) noexcept { return erase(key); }
 };
 
 // Address management for network drivers, kept by the core in its store so

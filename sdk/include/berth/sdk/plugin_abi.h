@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_MAJOR 1
-#define BERTH_ABI_MINOR 0
+#define BERTH_ABI_MINOR 1
 
 /* The exported entry point. A plugin exports this symbol and no other. */
 #define BERTH_PLUGIN_ENTRY_SYMBOL "berth_plugin"

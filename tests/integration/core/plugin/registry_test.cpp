@@ -56,10 +56,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Refusal{"missing-symbol",
                 "no 'berth_plugin' symbol; a plugin exports it with BERTH_PLUGIN(...)"},
-        Refusal{"wrong-major", "built for SDK ABI 2.0 but this berth speaks 1.0 (major "
-                               "versions must match); rebuild the plugin against SDK 1.0"},
-        Refusal{"newer-minor", "built for SDK ABI 1.1, newer than this berth's 1.0; upgrade "
-                               "berth or rebuild the plugin against SDK 1.0"},
+        Refusal{"wrong-major", "built for SDK ABI 2.1 but this berth speaks 1.1 (major "
+                               "versions must match); rebuild the plugin against SDK 1.1"},
+        Refusal{"newer-minor", "built for SDK ABI 1.2, newer than this berth's 1.1; upgrade "
+                               "berth or rebuild the plugin against SDK 1.1"},
         Refusal{"toolchain-mismatch",
                 "toolchain 'gcc-4;libstdc++-cxx11abi0;c++201103L;json-3.0' differs "
                 "from berth's '"},

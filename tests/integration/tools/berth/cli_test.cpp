@@ -56,14 +56,14 @@ TEST(Cli, VersionReportsAbiAndToolchain) {
   auto json = run_berth({"version", "--format", "json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto parsed = nlohmann::json::parse(json.out);
-  EXPECT_EQ(parsed["pluginAbi"], "1.0");
+  EXPECT_EQ(parsed["pluginAbi"], "1.1");
   EXPECT_FALSE(parsed["toolchain"].get<std::string>().empty());
 }
 
 TEST(Cli, VersionAndInfoTakeGoTemplates) {
   auto abi = run_berth({"version", "--format", "{{.pluginAbi}}"});
   ASSERT_EQ(abi.exit_code, 0) << abi.err;
-  EXPECT_EQ(abi.out, "1.0\n");
+  EXPECT_EQ(abi.out, "1.1\n");
   auto host = run_berth({"info", "--format", "{{.host.cpus}} {{json .plugins}}"});
   ASSERT_EQ(host.exit_code, 0) << host.err;
   EXPECT_EQ(host.out.find('{'), host.out.find(' ') + 1) << host.out;
@@ -210,7 +210,7 @@ TEST(Cli, DebugLogInJsonNamesWhatWasRefusedAndWhy) {
     EXPECT_EQ(entry["level"], "debug");
     const auto message = entry["msg"].get<std::string>();
     found = found || (message.rfind("refused ? from ", 0) == 0 &&
-                      message.find("berth-fixture-wrong-major.so: built for SDK ABI 2.0") !=
+                      message.find("berth-fixture-wrong-major.so: built for SDK ABI 2.1") !=
                           std::string::npos);
   }
   EXPECT_TRUE(found) << result.err;

@@ -58,15 +58,15 @@ TEST(Handshake, RefusesNull) {
 TEST(Handshake, RefusesOtherMajor) {
   auto d = valid();
   d.abi_major = 2;
-  EXPECT_EQ(refusal(d), "built for SDK ABI 2.0 but this berth speaks 1.0 (major versions must "
-                        "match); rebuild the plugin against SDK 1.0");
+  EXPECT_EQ(refusal(d), "built for SDK ABI 2.1 but this berth speaks 1.1 (major versions must "
+                        "match); rebuild the plugin against SDK 1.1");
 }
 
 TEST(Handshake, RefusesNewerMinor) {
   auto d = valid();
   d.abi_minor = BERTH_ABI_MINOR + 1;
-  EXPECT_EQ(refusal(d), "built for SDK ABI 1.1, newer than this berth's 1.0; upgrade berth or "
-                        "rebuild the plugin against SDK 1.0");
+  EXPECT_EQ(refusal(d), "built for SDK ABI 1.2, newer than this berth's 1.1; upgrade berth or "
+                        "rebuild the plugin against SDK 1.1");
 }
 
 TEST(Handshake, ReadsOptionsWrittenByALaterMinorWithLargerSpecs) {
@@ -99,7 +99,7 @@ TEST(Handshake, RefusesTruncatedDescriptor) {
   d.struct_size = 4;
   EXPECT_EQ(refusal(d), "descriptor is 4 bytes, too small to hold an ABI version");
   d.struct_size = 40;
-  EXPECT_EQ(refusal(d), "descriptor is 40 bytes but ABI 1.0 needs " +
+  EXPECT_EQ(refusal(d), "descriptor is 40 bytes but ABI 1.1 needs " +
                             std::to_string(sizeof(berth_plugin_descriptor)));
 }
 

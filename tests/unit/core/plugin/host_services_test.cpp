@@ -32,6 +32,24 @@ TEST(HostServices, KeyValueStoreIsPersistentAndPrivatePerPlugin) {
   EXPECT_TRUE(std::filesystem::exists(root.path() / "berth.db"));
 }
 
+TEST(HostServices, DeferredWritesAreStoredLikeSyncedOnes) {
+  testing::TempDir root;
+  {
+    CoreHostServices a("alpha", root.path());
+    ASSERT_TRUE(a.kv().put("keep", "1").ok());
+    ASSERT_TRUE(a.kv().put("drop", "2").ok());
+    ASSERT_TRUE(a.kv().put_deferred("snap/a", "deferred").ok());
+    ASSERT_TRUE(a.kv().erase_deferred("drop").ok());
+    EXPECT_EQ(a.kv().get("snap/a")->value_or(""), "deferred");
+    // A synced write after deferred ones, on the same connection.
+    ASSERT_TRUE(a.kv().put("keep", "3").ok());
+  }
+  CoreHostServices again("alpha", root.path());
+  EXPECT_EQ(again.kv().get("snap/a")->value_or(""), "deferred");
+  EXPECT_EQ(again.kv().get("keep")->value_or(""), "3");
+  EXPECT_FALSE(again.kv().get("drop")->has_value());
+}
+
 TEST(HostServices, NothingIsWrittenUntilUsed) {
   testing::TempDir root;
   CoreHostServices host("alpha", root.path() / "state");
