@@ -91,8 +91,10 @@ private:
   // load_file; the entry becomes refused or skipped if they now fail.
   void open_entry(PluginEntry &entry) const;
 
-  // Opening an indexed entry fills in its library on first use, from any
-  // thread of a daemon; what the registry lists does not change otherwise.
+  // Opening an indexed entry fills in its library on first use, under
+  // open_mutex_. find(), entries() and plugin_names() read without it, so a
+  // process that creates plugins from several threads (a daemon) calls
+  // open_all() once before it serves; after that nothing here changes.
   mutable std::vector<PluginEntry> entries_;
   std::unique_ptr<std::mutex> open_mutex_ = std::make_unique<std::mutex>();
 };
