@@ -19,34 +19,6 @@ std::string prefix_upper_bound(std::string_view prefix) {
   return std::string(prefix) + "\xF4\x8F\xBF\xBF";
 }
 
-// The connection's durability for one write; synced again afterwards, as
-// put and erase promise.
-class DurabilityScope {
-public:
-  DurabilityScope(Database &db, Durability durability)
-      : db_(db), changed_(durability != Durability::synced) {
-    if (changed_) {
-      db_.set_durability(durability);
-    }
-  }
-  ~DurabilityScope() {
-    if (changed_) {
-      try {
-        db_.set_durability(Durability::synced);
-      } catch (const SqliteError &) { // NOLINT(bugprone-empty-catch): the next open is synced
-      }
-    }
-  }
-  DurabilityScope(const DurabilityScope &) = delete;
-  DurabilityScope &operator=(const DurabilityScope &) = delete;
-  DurabilityScope(DurabilityScope &&) = delete;
-  DurabilityScope &operator=(DurabilityScope &&) = delete;
-
-private:
-  Database &db_;
-  bool changed_;
-};
-
 // Opens root/berth.db on first use, so that commands which never touch
 // plugin state never create it.
 class SqliteKeyValueStore final : public sdk::KeyValueStore {
@@ -99,25 +71,53 @@ public:
 
 private:
   void store(std::string_view key, std::string_view value, Durability durability) {
-    DurabilityScope scope(db(), durability);
-    Transaction transaction(db());
-    db().prepare("INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3) "
+    commit_with(durability, [&](Database &db) {
+      db.prepare("INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3) "
                  "ON CONFLICT(plugin, key) DO UPDATE SET value = excluded.value")
-        .bind(1, plugin_)
-        .bind(2, key)
-        .bind(3, value)
-        .run();
-    transaction.commit();
+          .bind(1, plugin_)
+          .bind(2, key)
+          .bind(3, value)
+          .run();
+    });
   }
 
   void remove(std::string_view key, Durability durability) {
-    DurabilityScope scope(db(), durability);
-    Transaction transaction(db());
-    db().prepare("DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2")
-        .bind(1, plugin_)
-        .bind(2, key)
-        .run();
-    transaction.commit();
+    commit_with(durability, [&](Database &db) {
+      db.prepare("DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2")
+          .bind(1, plugin_)
+          .bind(2, key)
+          .run();
+    });
+  }
+
+  // One transaction at durability. The connection is synced again after a
+  // deferred one, as put and erase promise, or dropped (the next call opens
+  // a synced one) when it cannot be.
+  template <class Body> void commit_with(Durability durability, const Body &body) {
+    Database &database = db();
+    if (durability != Durability::synced) {
+      database.set_durability(durability);
+    }
+    try {
+      Transaction transaction(database);
+      body(database);
+      transaction.commit();
+    } catch (...) {
+      restore_sync(durability);
+      throw;
+    }
+    restore_sync(durability);
+  }
+
+  void restore_sync(Durability used) {
+    if (used == Durability::synced) {
+      return;
+    }
+    try {
+      db_->set_durability(Durability::synced);
+    } catch (const SqliteError &) {
+      db_.reset();
+    }
   }
 
   // Callers hold mutex_: the connection is opened without SQLite's own
