@@ -203,14 +203,21 @@ ApiServer::ApiServer(ApiServerOptions options) : options_(std::move(options)) {
     }
   });
   const http::TlsFiles tls{credentials_.server_certificate, credentials_.server_key};
+  const auto url = [&](int port) { return "https://" + host + ":" + std::to_string(port); };
+  // Written before the port answers, so that whoever waits for the port to
+  // use the kubeconfig finds it (an ephemeral port is known only after).
+  if (options_.listen_port != 0) {
+    kubeconfig_ = write_kubeconfig(options_.data_dir, credentials_, url(options_.listen_port));
+  }
   try {
     port_ = http_->listen_tcp(options_.listen_host, options_.listen_port, &tls);
   } catch (const std::runtime_error &error) {
     throw std::runtime_error(std::string(error.what()) +
                              " (another server running? choose another address to listen on)");
   }
-  kubeconfig_ = write_kubeconfig(options_.data_dir, credentials_,
-                                 "https://" + host + ":" + std::to_string(port_));
+  if (options_.listen_port == 0) {
+    kubeconfig_ = write_kubeconfig(options_.data_dir, credentials_, url(port_));
+  }
 }
 
 ApiServer::~ApiServer() {
