@@ -43,6 +43,28 @@ public:
   [[nodiscard]] virtual bool stopping() const = 0;
 };
 
+// A connection handed over to a handler after the response head (Docker's
+// attach and exec start: "hijacking"). The handler owns the bytes both ways
+// until it returns; the server then closes the connection. Plain sockets
+// only: over TLS a handler is refused with 500.
+class RawConnection {
+public:
+  virtual ~RawConnection() = default;
+  RawConnection() = default;
+  RawConnection(const RawConnection &) = delete;
+  RawConnection &operator=(const RawConnection &) = delete;
+  RawConnection(RawConnection &&) = delete;
+  RawConnection &operator=(RawConnection &&) = delete;
+
+  // The socket, to poll, read and write directly (the server does not touch
+  // it while the handler runs); shutdown() by the server wakes it on stop.
+  [[nodiscard]] virtual int fd() const = 0;
+  // Bytes the client sent after the request that the server had already
+  // read; the handler treats them as the first input.
+  virtual std::string take_buffered() = 0;
+  [[nodiscard]] virtual bool stopping() const = 0;
+};
+
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
@@ -51,6 +73,10 @@ struct Response {
   // When set, the body is ignored and the response is sent with chunked
   // transfer encoding, each write() one chunk (a watch, a log stream).
   std::function<void(ChunkWriter &)> stream;
+  // When set, the head is sent without a length (101 Switching Protocols
+  // when the client asked to upgrade, else status), then the connection is
+  // the handler's (see RawConnection).
+  std::function<void(RawConnection &)> hijack;
 };
 
 using Handler = std::function<Response(Request &)>;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace berth::http {
@@ -102,6 +103,13 @@ private:
   bool failed_ = false;
 };
 
+// What the response must honour of the request it answers.
+struct RequestLine {
+  unsigned version = 11;
+  bool keep_alive = false;
+  bool head = false; // a HEAD request: no body
+};
+
 template <class Stream>
 bool write_streamed(Stream &stream, Response &response, unsigned version,
                     const std::atomic<bool> &stopping) {
@@ -123,20 +131,94 @@ bool write_streamed(Stream &stream, Response &response, unsigned version,
   return !ec;
 }
 
+// A HEAD answer: the head the GET would have, with its length, no body.
 template <class Stream>
-bool write_response(Stream &stream, Response &response, unsigned version, bool keep_alive,
+bool write_head_only(Stream &stream, wire::response<wire::string_body> &out) {
+  out.content_length(out.body().size());
+  wire::response_serializer<wire::string_body> serializer{out};
+  error_code ec;
+  wire::write_header(stream, serializer, ec);
+  return !ec;
+}
+
+template <class Stream>
+bool write_response(Stream &stream, Response &response, const RequestLine &line,
                     const std::atomic<bool> &stopping) {
   if (response.stream) {
-    return write_streamed(stream, response, version, stopping);
+    return write_streamed(stream, response, line.version, stopping);
   }
-  wire::response<wire::string_body> out{static_cast<wire::status>(response.status), version};
+  wire::response<wire::string_body> out{static_cast<wire::status>(response.status), line.version};
   set_fields(out, response);
-  out.keep_alive(keep_alive);
+  out.keep_alive(line.keep_alive);
+  if (line.head) {
+    return write_head_only(stream, out);
+  }
   out.body() = std::move(response.body);
   out.prepare_payload();
   error_code ec;
   wire::write(stream, out, ec);
   return !ec;
+}
+
+class SocketRawConnection final : public RawConnection {
+public:
+  SocketRawConnection(int fd, std::string buffered, const std::atomic<bool> &stopping)
+      : fd_(fd), buffered_(std::move(buffered)), stopping_(stopping) {}
+  [[nodiscard]] int fd() const override { return fd_; }
+  std::string take_buffered() override { return std::exchange(buffered_, {}); }
+  [[nodiscard]] bool stopping() const override { return stopping_.load(); }
+
+private:
+  int fd_;
+  std::string buffered_;
+  const std::atomic<bool> &stopping_;
+};
+
+// The head of a hijacked response, written by hand: Beast would add a
+// length or a chunked encoding, and the stream that follows has neither.
+std::string hijack_head(const Response &response, bool upgrade) {
+  std::string head =
+      upgrade ? "HTTP/1.1 101 UPGRADED\r\n"
+              : "HTTP/1.1 " + std::to_string(response.status) + " " +
+                    std::string(wire::obsolete_reason(static_cast<wire::status>(response.status))) +
+                    "\r\n";
+  head += "Content-Type: " + response.content_type + "\r\n";
+  if (upgrade) {
+    head += "Connection: Upgrade\r\nUpgrade: tcp\r\n";
+  }
+  for (const auto &[name, value] : response.headers) {
+    head += name + ": " + value + "\r\n";
+  }
+  return head + "\r\n";
+}
+
+template <class Stream> constexpr bool kPlainSocket = !requires(Stream s) {
+  s.next_layer();
+};
+
+template <class Stream>
+void hand_over(Stream &stream, Response &response, const Request &request,
+               beast::flat_buffer &buffer, const std::atomic<bool> &stopping) {
+  if constexpr (kPlainSocket<Stream>) {
+    const bool upgrade = !request.header("upgrade").empty();
+    error_code ec;
+    asio::write(stream, asio::buffer(hijack_head(response, upgrade)), ec);
+    if (ec) {
+      return;
+    }
+    const auto data = buffer.data();
+    SocketRawConnection raw(stream.native_handle(),
+                            std::string(static_cast<const char *>(data.data()), data.size()),
+                            stopping);
+    buffer.consume(buffer.size());
+    response.hijack(raw);
+  } else {
+    Response refused;
+    refused.status = 500;
+    refused.content_type = "text/plain";
+    refused.body = "this stream cannot be attached over TLS\n";
+    write_response(stream, refused, {11, false, false}, stopping);
+  }
 }
 
 } // namespace
@@ -170,9 +252,13 @@ struct Server::State {
       const auto &message = parser.get();
       Request request = to_request(message);
       Response response = call_handler(handler, request);
-      const bool keep_alive = message.keep_alive() && !stopping;
-      if (!write_response(stream, response, message.version(), keep_alive, stopping) ||
-          !keep_alive) {
+      if (response.hijack) {
+        hand_over(stream, response, request, buffer, stopping);
+        return;
+      }
+      const RequestLine line{message.version(), message.keep_alive() && !stopping,
+                             message.method() == wire::verb::head};
+      if (!write_response(stream, response, line, stopping) || !line.keep_alive) {
         return;
       }
     }

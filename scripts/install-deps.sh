@@ -20,6 +20,11 @@ packages=(
   # The cluster store's etcd implementation and its tests (a private etcd
   # on free ports per test); etcdctl for poking at it by hand.
   etcd-server etcd-client
+  # Real Docker clients for berthd engine's tests: docker.io only for its
+  # docker 20.10 CLI (/usr/bin/docker; dockerd is never started, and the
+  # policy-rc.d below keeps apt from starting it), docker-compose 1.29 and
+  # docker-py 5.0 (python3-docker) for /usr/bin/python3.
+  docker.io docker-compose python3-docker
 )
 
 # kubectl 1.20 (Debian's kubernetes-client) for the API server tests. Where

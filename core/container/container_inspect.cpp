@@ -36,17 +36,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::time_t parse_time(const std::string &rfc3339) {
-  std::tm tm{};
-  if (::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
-    return 0;
-  }
-  return ::timegm(&tm);
-}
-
 std::string ago(const std::string &rfc3339) {
   const auto seconds =
-      std::max<long>(0, static_cast<long>(std::time(nullptr) - parse_time(rfc3339)));
+      std::max<long>(0, static_cast<long>(std::time(nullptr) - rfc3339_seconds(rfc3339)));
   if (seconds < 1) {
     return "Less than a second";
   }
@@ -280,7 +272,7 @@ sdk::Result<void> ContainerService::logs(const std::string &reference, const Log
     for (const auto &line : read_new_lines(file, offset)) {
       print(line);
     }
-    if (!alive) {
+    if (!alive || (request.cancelled && request.cancelled())) {
       return {};
     }
     pollfd p{watch.get(), POLLIN, 0};

@@ -150,6 +150,7 @@ sdk::Result<UniqueFd> spawn_detached(const fs::path &program, const fs::path &di
 } // namespace
 
 sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &record, bool attach,
+                                                      bool monitor_removes,
                                                       const std::vector<UniqueFd> &held) {
   auto runtime = env_.runtime_info(record.runtime);
   if (!runtime.ok()) {
@@ -175,9 +176,10 @@ sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &rec
   for (const auto &fd : held) {
     monitor.held_fds.push_back(fd.get());
   }
-  // An attached `run --rm` removes the container itself once it has the
-  // exit code; only a detached one leaves the removal to the monitor.
-  if (record.config.auto_remove && !attach && !env_.remove_command.empty()) {
+  // An attached `berth run --rm` removes the container itself once it has
+  // the exit code; a detached one, or one a daemon started, leaves the
+  // removal to the monitor.
+  if (record.config.auto_remove && (!attach || monitor_removes) && !env_.remove_command.empty()) {
     monitor.on_exit = env_.remove_command;
     monitor.on_exit.push_back(record.id);
   }
@@ -187,7 +189,8 @@ sdk::Result<UniqueFd> ContainerService::spawn_monitor(const ContainerRecord &rec
   return spawn_detached(env_.helper_dir / "berth-shim", dir(record.id), monitor.held_fds);
 }
 
-sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool attach) {
+sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool attach,
+                                              bool monitor_removes) {
   try {
     auto record = store_->find(reference);
     if (!record.ok()) {
@@ -214,7 +217,7 @@ sdk::Result<UniqueFd> ContainerService::start(const std::string &reference, bool
       }
       sandbox = std::move(made).value();
     }
-    auto ready = spawn_monitor(*record, attach, sandbox.port_sockets);
+    auto ready = spawn_monitor(*record, attach, monitor_removes, sandbox.port_sockets);
     if (!ready.ok()) {
       release_network(record->id);
       return std::move(ready).error();

@@ -67,6 +67,8 @@ struct ContainerView {
 struct LogRequest {
   bool follow = false;
   int tail = -1; // -1: all
+  // Polled while following: true ends the call (the client went away).
+  std::function<bool()> cancelled;
 };
 
 // A process started by exec: wait for pid (we are its subreaper). With a
@@ -99,8 +101,12 @@ public:
   // Starts the monitor. With attach, the monitor waits for the returned
   // attach connection before it starts the program, so no output is lost;
   // errors keep their codes (not_found: program missing, permission: not
-  // executable).
-  sdk::Result<UniqueFd> start(const std::string &reference, bool attach);
+  // executable). An attached --rm container is removed by whoever attached
+  // (the CLI, which needs its exit code first), unless monitor_removes: then
+  // its monitor removes it after the last exit, as for a detached one (a
+  // daemon, whose client may be gone by then).
+  sdk::Result<UniqueFd> start(const std::string &reference, bool attach,
+                              bool monitor_removes = false);
   // SIGTERM, then SIGKILL after timeout seconds. Ok when already stopped.
   sdk::Result<void> stop(const std::string &reference, int timeout_seconds);
   sdk::Result<void> kill(const std::string &reference, int signal);
@@ -180,7 +186,7 @@ private:
   void remove_rows_without_directories();
   void remove_auto_removed(std::int64_t booted_at);
   sdk::Result<UniqueFd> spawn_monitor(const ContainerRecord &record, bool attach,
-                                      const std::vector<UniqueFd> &held);
+                                      bool monitor_removes, const std::vector<UniqueFd> &held);
   sdk::Result<UniqueFd> attach_for_control(const ContainerRecord &record);
   sdk::Result<void> stop_record(const ContainerRecord &record, int timeout_seconds, int signal);
   sdk::Result<void> remove_record(const ContainerRecord &record, bool volumes);

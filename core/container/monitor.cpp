@@ -245,6 +245,14 @@ void wait_for_monitor_exit(const fs::path &dir) {
   ::flock(lock.get(), LOCK_SH); // an earlier berth's shim (see monitor_alive)
 }
 
+std::int64_t rfc3339_seconds(const std::string &time) {
+  std::tm tm{};
+  if (::strptime(time.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
+    return 0;
+  }
+  return ::timegm(&tm);
+}
+
 std::string rfc3339_now() {
   const auto now = std::chrono::system_clock::now();
   const auto seconds = std::chrono::system_clock::to_time_t(now);

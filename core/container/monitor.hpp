@@ -90,6 +90,9 @@ void wait_for_monitor_exit(const std::filesystem::path &dir);
 
 // Now, as Docker prints times: 2026-11-22T16:00:00.123456789Z.
 std::string rfc3339_now();
+// Seconds since the epoch of an RFC 3339 time (its fraction dropped); 0 when
+// it does not parse.
+std::int64_t rfc3339_seconds(const std::string &time);
 
 namespace monitor_files {
 inline constexpr const char *kConfig = "shim.json";

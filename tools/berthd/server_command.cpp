@@ -1,12 +1,12 @@
 #include "server_command.hpp"
 
+#include "stop_signals.hpp"
+
 #include "cluster/api/api_server.hpp"
 
 #include <boost/program_options.hpp>
 
-#include <csignal>
 #include <iostream>
-#include <pthread.h>
 
 namespace berth::berthd {
 namespace {
@@ -54,18 +54,6 @@ bool split_listen(const std::string &text, std::string &host, int &port) {
   } catch (const std::exception &) {
     return false;
   }
-}
-
-// Blocks SIGINT and SIGTERM in every thread (threads inherit the mask), so
-// that the main thread can wait for them with sigwait and stop cleanly.
-sigset_t block_stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN); // a client gone mid-write is an error code, not a death
-  return signals;
 }
 
 int fail(const std::string &message) {

@@ -1,0 +1,34 @@
+// The Docker Engine API (1.41) over the engine facade: routes every request,
+// with or without its /vX.Y prefix, to the handlers of its area.
+#pragma once
+
+#include "docker/api_context.hpp"
+
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+#include <string>
+
+namespace berth::berthd {
+
+class DockerApi {
+public:
+  DockerApi(EnginePool &engines, std::string berth_version);
+  DockerApi(const DockerApi &) = delete;
+  DockerApi &operator=(const DockerApi &) = delete;
+  DockerApi(DockerApi &&) = delete;
+  DockerApi &operator=(DockerApi &&) = delete;
+  ~DockerApi() = default;
+
+  http::Response handle(http::Request &request);
+
+private:
+  AttachRendezvous attaches_;
+  ApiContext context_;
+  http::Router router_;
+};
+
+// "/v1.41/containers/json" -> "/containers/json"; other paths unchanged.
+std::string strip_version(const std::string &path);
+
+} // namespace berth::berthd
