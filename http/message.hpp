@@ -39,7 +39,8 @@ public:
   ChunkWriter &operator=(ChunkWriter &&) = delete;
 
   virtual bool write(std::string_view chunk) = 0;
-  // True once the server is stopping; a producer waiting for data polls it.
+  // True once the server is stopping or the client has hung up; a producer
+  // waiting for data polls it.
   [[nodiscard]] virtual bool stopping() const = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -80,6 +81,21 @@ template <class Message> void set_fields(Message &out, const Response &response)
   }
 }
 
+template <class Stream> int socket_fd(Stream &stream) {
+  if constexpr (requires { stream.next_layer(); }) {
+    return stream.next_layer().native_handle();
+  } else {
+    return stream.native_handle();
+  }
+}
+
+// True when the client shut its side down (or the connection broke): a
+// streaming producer with nothing to write learns of it only this way.
+bool peer_closed(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 template <class Stream> class StreamChunkWriter final : public ChunkWriter {
 public:
   StreamChunkWriter(Stream &stream, const std::atomic<bool> &stopping)
@@ -94,7 +110,9 @@ public:
     failed_ = static_cast<bool>(ec);
     return !failed_;
   }
-  [[nodiscard]] bool stopping() const override { return stopping_.load(); }
+  [[nodiscard]] bool stopping() const override {
+    return stopping_.load() || peer_closed(socket_fd(stream_));
+  }
   [[nodiscard]] bool failed() const { return failed_; }
 
 private:

@@ -29,7 +29,8 @@ sdk::Result<UniqueFd> receive_master(int listener) {
 
 sdk::Result<int> read_until_exit(int fd,
                                  const std::function<void(Frame, const std::string &)> &on_frame,
-                                 int timeout_ms) {
+                                 int timeout_ms, const std::function<bool()> &cancelled) {
+  constexpr int kCancelCheckMs = 250;
   FrameReader reader;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
@@ -40,10 +41,21 @@ sdk::Result<int> read_until_exit(int fd,
                                                  deadline - std::chrono::steady_clock::now())
                                                  .count()));
     }
+    if (cancelled && (wait < 0 || wait > kCancelCheckMs)) {
+      wait = kCancelCheckMs;
+    }
     pollfd p{fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, wait);
     if (ready < 0 && errno == EINTR) {
       continue;
+    }
+    if (ready == 0 && cancelled) {
+      if (cancelled()) {
+        return sdk::make_error(sdk::Errc::cancelled, "the wait was cancelled");
+      }
+      if (timeout_ms < 0 || std::chrono::steady_clock::now() < deadline) {
+        continue;
+      }
     }
     if (ready == 0) {
       return sdk::make_error(sdk::Errc::busy, "timed out waiting for the container to stop");

@@ -18,9 +18,10 @@ sdk::Result<void> send_frame(int fd, Frame type, const nlohmann::json &payload);
 // The pty master a runtime hands over on its console socket.
 sdk::Result<UniqueFd> receive_master(int listener);
 // Reads an attach connection's frames until the exit frame; its exit code.
-// on_frame sees every output frame on the way.
+// on_frame sees every output frame on the way. cancelled, when given, is
+// polled a few times a second: true ends the wait with Errc::cancelled.
 sdk::Result<int> read_until_exit(int fd,
                                  const std::function<void(Frame, const std::string &)> &on_frame,
-                                 int timeout_ms = -1);
+                                 int timeout_ms = -1, const std::function<bool()> &cancelled = {});
 
 } // namespace berth

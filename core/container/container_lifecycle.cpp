@@ -279,6 +279,14 @@ void ContainerService::wait_for_monitor(const std::string &id) {
   wait_for_monitor_exit(dir(id));
 }
 
+sdk::Result<UniqueFd> ContainerService::attach(const std::string &reference) {
+  auto current = running_view(reference);
+  if (!current.ok()) {
+    return std::move(current).error();
+  }
+  return attach_for_control(current->record);
+}
+
 sdk::Result<UniqueFd> ContainerService::attach_for_control(const ContainerRecord &record) {
   auto connected = connect_attach(dir(record.id));
   if (!connected.ok()) {
@@ -396,7 +404,8 @@ sdk::Result<void> ContainerService::restart(const std::string &reference, int ti
   return {};
 }
 
-sdk::Result<int> ContainerService::wait(const std::string &reference) {
+sdk::Result<int> ContainerService::wait(const std::string &reference,
+                                        const std::function<bool()> &cancelled) {
   auto current = view(reference);
   if (!current.ok()) {
     return std::move(current).error();
@@ -406,8 +415,8 @@ sdk::Result<int> ContainerService::wait(const std::string &reference) {
     if (connection.ok()) {
       UniqueFd fd(*connection);
       (void)send_frame(fd.get(), Frame::hello, {{"stdin", false}, {"output", false}});
-      auto code = read_until_exit(fd.get(), nullptr);
-      if (code.ok()) {
+      auto code = read_until_exit(fd.get(), nullptr, -1, cancelled);
+      if (code.ok() || code.error().code == sdk::Errc::cancelled) {
         return code;
       }
     }

@@ -107,6 +107,10 @@ public:
   // daemon, whose client may be gone by then).
   sdk::Result<UniqueFd> start(const std::string &reference, bool attach,
                               bool monitor_removes = false);
+  // A connection to a running container's monitor (output and, when it
+  // was started with -i, stdin); never starts it. Fails with
+  // invalid_argument when it is not running.
+  sdk::Result<UniqueFd> attach(const std::string &reference);
   // SIGTERM, then SIGKILL after timeout seconds. Ok when already stopped.
   sdk::Result<void> stop(const std::string &reference, int timeout_seconds);
   sdk::Result<void> kill(const std::string &reference, int signal);
@@ -115,8 +119,9 @@ public:
   sdk::Result<std::vector<ContainerView>> list(bool all);
   sdk::Result<ContainerView> view(const std::string &reference);
   sdk::Result<nlohmann::json> inspect(const std::string &reference);
-  // Blocks until the container stops; its exit code.
-  sdk::Result<int> wait(const std::string &reference);
+  // Blocks until the container stops; its exit code. cancelled, when
+  // given, is polled a few times a second and ends the wait (Errc::cancelled).
+  sdk::Result<int> wait(const std::string &reference, const std::function<bool()> &cancelled = {});
   sdk::Result<void> logs(const std::string &reference, const LogRequest &request,
                          const std::function<void(const LogLine &)> &print);
   sdk::Result<ExecHandle> exec(const std::string &reference, const ExecRequest &request,

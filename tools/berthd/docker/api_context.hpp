@@ -2,8 +2,8 @@
 // their container to start, and Docker's response shapes.
 #pragma once
 
-#include "docker/attach_rendezvous.hpp"
 #include "docker/engine_pool.hpp"
+#include "docker/start_rendezvous.hpp"
 
 #include "http/message.hpp"
 #include "http/router.hpp"
@@ -21,7 +21,7 @@ inline constexpr const char *kMinApiVersion = "1.24";
 
 struct ApiContext {
   EnginePool &engines;
-  AttachRendezvous &attaches;
+  StartRendezvous &starts;
   std::string berth_version;
 };
 

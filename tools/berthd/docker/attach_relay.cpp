@@ -2,6 +2,8 @@
 
 #include "container/monitor.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -13,11 +15,14 @@ namespace {
 constexpr int kStopCheckMs = 250;
 
 // Writes the monitor's output frames to the client; false at the exit frame
-// or when the client is gone.
-bool forward_output(FrameReader &reader, int client, const RelayOptions &options) {
+// (its code in exit_code) or when the client is gone.
+bool forward_output(FrameReader &reader, int client, const RelayOptions &options,
+                    std::optional<int> &exit_code) {
   while (auto frame = reader.next()) {
     const auto [type, payload] = std::move(*frame);
     if (type == Frame::exit) {
+      const auto exit = nlohmann::json::parse(payload, nullptr, false);
+      exit_code = exit.is_object() ? exit.value("exitCode", 0) : 0;
       return false;
     }
     const bool is_stderr = type == Frame::stderr_data;
@@ -62,12 +67,14 @@ std::string docker_frame(int stream, std::string_view payload) {
   return frame;
 }
 
-void relay_attach(int monitor, http::RawConnection &client, const RelayOptions &options) {
+std::optional<int> relay_attach(int monitor, http::RawConnection &client,
+                                const RelayOptions &options) {
   bool reading_client = options.send_stdin;
   if (const auto early = client.take_buffered(); reading_client && !early.empty()) {
     (void)write_all(monitor, encode_frame(Frame::stdin_data, early));
   }
   FrameReader reader;
+  std::optional<int> exit_code;
   while (!client.stopping()) {
     std::array<pollfd, 2> fds{{{monitor, POLLIN, 0}, {client.fd(), POLLIN, 0}}};
     // Not reading the client still watches it: POLLHUP says it left.
@@ -76,10 +83,10 @@ void relay_attach(int monitor, http::RawConnection &client, const RelayOptions &
       if (errno == EINTR) {
         continue;
       }
-      return;
+      return exit_code;
     }
     if ((fds[1].revents & (POLLHUP | POLLERR)) != 0 && (fds[1].revents & POLLIN) == 0) {
-      return;
+      return exit_code;
     }
     if ((fds[1].revents & POLLIN) != 0) {
       reading_client = forward_input(monitor, client.fd());
@@ -88,14 +95,15 @@ void relay_attach(int monitor, http::RawConnection &client, const RelayOptions &
       std::array<char, 65536> buffer{};
       const auto n = ::read(monitor, buffer.data(), buffer.size());
       if (n <= 0) {
-        return;
+        return exit_code;
       }
       reader.feed(buffer.data(), static_cast<std::size_t>(n));
-      if (!forward_output(reader, client.fd(), options)) {
-        return;
+      if (!forward_output(reader, client.fd(), options, exit_code)) {
+        return exit_code;
       }
     }
   }
+  return exit_code;
 }
 
 } // namespace berth::berthd

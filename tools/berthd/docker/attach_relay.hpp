@@ -4,6 +4,7 @@
 
 #include "http/message.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,7 +21,9 @@ struct RelayOptions {
 // bytes, the payload's length (big-endian), the payload.
 std::string docker_frame(int stream, std::string_view payload);
 
-// Relays until the program exits, either side hangs up or the server stops.
-void relay_attach(int monitor, http::RawConnection &client, const RelayOptions &options);
+// Relays until the program exits, either side hangs up or the server stops;
+// the program's exit code when its exit frame came.
+std::optional<int> relay_attach(int monitor, http::RawConnection &client,
+                                const RelayOptions &options);
 
 } // namespace berth::berthd

@@ -12,6 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
+constexpr auto kRecheck = 250ms;
+
 // True once the client closed its side or the server is stopping.
 bool client_gone(const http::RawConnection &client) {
   pollfd p{client.fd(), POLLIN, 0};
@@ -19,28 +21,69 @@ bool client_gone(const http::RawConnection &client) {
                                (p.revents & POLLIN) == 0);
 }
 
-// The monitor connection of a running container, or of one that is about to
-// start: its start hands the connection over (see AttachRendezvous).
-sdk::UniqueFd monitor_connection(ApiContext &context, const std::string &id, bool running,
-                                 const http::RawConnection &client) {
-  if (running) {
-    sdk::UniqueFd connection;
-    (void)with_containers(context, [&](ContainerService &containers, EnginePool::Lease &) {
-      if (auto attached = containers.start(id, true); attached.ok()) {
-        connection = std::move(attached).value();
-      }
-      return http::Response{};
-    });
-    return connection;
-  }
-  auto ticket = context.attaches.expect(id);
-  while (!client_gone(client)) {
-    if (auto connection = ticket->wait_for(250ms)) {
-      return std::move(*connection);
+// Leaves a ticket for the container's next start and waits for its
+// handoff, until gone() (the client left) or moved() (it started or ended
+// without a handoff: someone else started it, or it is gone); then the
+// handoff is empty.
+Handoff await_start(ApiContext &context, const std::string &id, StartTicket::Kind kind,
+                    const std::function<bool()> &gone, const std::function<bool()> &moved) {
+  auto ticket = context.starts.expect(id, kind);
+  while (true) {
+    if (auto handoff = ticket->wait_for(kRecheck)) {
+      return std::move(*handoff);
+    }
+    if (gone() || moved()) {
+      auto late = context.starts.withdraw(id, ticket);
+      return late ? std::move(*late) : Handoff{};
     }
   }
-  context.attaches.withdraw(id, ticket);
-  return {};
+}
+
+// A snapshot of where a container's runs are, to tell when another began.
+struct RunMark {
+  bool running = false;
+  std::string finished_at;
+  bool operator==(const RunMark &) const = default;
+};
+
+RunMark run_mark(ContainerService &containers, const std::string &id) {
+  auto view = containers.view(id);
+  return view.ok() ? RunMark{view->running(), view->state.finished_at} : RunMark{false, "gone"};
+}
+
+// A monitor connection of a running container, made on its own.
+sdk::UniqueFd attach_running(ApiContext &context, const std::string &id) {
+  sdk::UniqueFd connection;
+  (void)with_containers(context, [&](ContainerService &containers, EnginePool::Lease &) {
+    if (auto attached = containers.attach(id); attached.ok()) {
+      connection = std::move(attached).value();
+    }
+    return http::Response{};
+  });
+  return connection;
+}
+
+// The monitor connection of a running container, or of one about to start
+// (its start hands it over; see StartRendezvous).
+Handoff monitor_connection(ApiContext &context, const std::string &id, const RunMark &seen,
+                           const http::RawConnection &client) {
+  if (seen.running) {
+    return {attach_running(context, id), std::nullopt, {}};
+  }
+  auto moved = [&] {
+    bool changed = false;
+    (void)with_containers(context, [&](ContainerService &containers, EnginePool::Lease &) {
+      changed = run_mark(containers, id) != seen;
+      return http::Response{};
+    });
+    return changed;
+  };
+  auto handoff = await_start(
+      context, id, StartTicket::Kind::attach, [&] { return client_gone(client); }, moved);
+  if (!handoff.connection.valid() && !client_gone(client)) {
+    handoff.connection = attach_running(context, id); // started by someone else
+  }
+  return handoff;
 }
 
 http::Response attach(ApiContext &context, http::Request &request) {
@@ -52,17 +95,41 @@ http::Response attach(ApiContext &context, http::Request &request) {
     const RelayOptions options{view->record.config.tty, query_flag(request, "stdin"),
                                query_flag(request, "stdout"), query_flag(request, "stderr")};
     const auto id = view->record.id;
-    const bool running = view->running();
+    const RunMark seen{view->running(), view->state.finished_at};
     http::Response response;
     response.content_type = "application/vnd.docker.raw-stream";
-    response.hijack = [&context, id, running, options](http::RawConnection &client) {
-      const auto monitor = monitor_connection(context, id, running, client);
-      if (monitor.valid()) {
-        relay_attach(monitor.get(), client, options);
+    response.hijack = [&context, id, seen, options](http::RawConnection &client) {
+      auto handoff = monitor_connection(context, id, seen, client);
+      std::optional<int> exit_code;
+      if (handoff.connection.valid()) {
+        exit_code = relay_attach(handoff.connection.get(), client, options);
       }
+      tell_exit(handoff.exit_listeners, exit_code);
     };
     return response;
   });
+}
+
+// The exit code of the container's next run, which has not begun yet.
+std::optional<int> exit_of_next_run(ApiContext &context, ContainerService &containers,
+                                    const std::string &id, const RunMark &seen,
+                                    const std::function<bool()> &cancelled) {
+  auto handoff = await_start(context, id, StartTicket::Kind::wait, cancelled,
+                             [&] { return run_mark(containers, id) != seen; });
+  if (handoff.connection.valid()) {
+    auto code = read_until_exit(handoff.connection.get(), nullptr, -1, cancelled);
+    const auto exit_code = code.ok() ? std::optional<int>(*code) : std::nullopt;
+    tell_exit(handoff.exit_listeners, exit_code);
+    return exit_code;
+  }
+  if (handoff.exit_code) {
+    return handoff.exit_code;
+  }
+  if (run_mark(containers, id).running) { // started without a handoff
+    auto code = containers.wait(id, cancelled);
+    return code.ok() ? std::optional<int>(*code) : std::nullopt;
+  }
+  return std::nullopt;
 }
 
 // Docker's wait conditions: "not-running" (the default) answers at once for
@@ -73,36 +140,30 @@ struct WaitOutcome {
   std::optional<sdk::Error> error;
 };
 
-WaitOutcome wait_condition(ContainerService &containers, const std::string &id,
+WaitOutcome wait_condition(ApiContext &context, ContainerService &containers, const std::string &id,
                            const std::string &condition, const http::ChunkWriter &writer) {
-  const bool removed = condition == "removed";
+  const auto cancelled = [&writer] { return writer.stopping(); };
   auto view = containers.view(id);
   if (!view.ok()) {
     return {0, view.error()};
   }
-  const auto first_finish = view->state.finished_at;
-  int exit_code = view->state.exit_code;
-  bool exited = condition != "next-exit" && !removed && !view->running();
-  while (!exited && !writer.stopping()) {
-    if (view->running()) {
-      auto code = containers.wait(id);
-      exit_code = code.ok() ? *code : exit_code;
-      exited = !removed;
-    } else if (!removed && view->state.finished_at != first_finish) {
-      exit_code = view->state.exit_code;
-      exited = true;
-    } else {
-      std::this_thread::sleep_for(20ms);
-    }
-    view = containers.view(id);
-    if (!view.ok()) {
-      return removed ? WaitOutcome{exit_code, std::nullopt} : WaitOutcome{exit_code, view.error()};
-    }
-    if (!view->running() && !exited && !removed) {
-      exit_code = view->state.exit_code;
-    }
+  const bool removed = condition == "removed";
+  std::optional<int> exit_code;
+  if (view->running()) {
+    auto code = containers.wait(id, cancelled);
+    exit_code = code.ok() ? std::optional<int>(*code) : std::nullopt;
+  } else if (condition == "next-exit" || (removed && view->state.status == "created")) {
+    exit_code =
+        exit_of_next_run(context, containers, id, {false, view->state.finished_at}, cancelled);
   }
-  return {exit_code, std::nullopt};
+  if (!exit_code) {
+    auto now = containers.view(id);
+    exit_code = now.ok() ? now->state.exit_code : view->state.exit_code;
+  }
+  while (removed && !cancelled() && containers.view(id).ok()) {
+    std::this_thread::sleep_for(20ms);
+  }
+  return {*exit_code, std::nullopt};
 }
 
 http::Response wait(ApiContext &context, http::Request &request) {
@@ -120,9 +181,9 @@ http::Response wait(ApiContext &context, http::Request &request) {
     http::Response response;
     // The head goes out at once, as Docker's does: clients (docker run)
     // send start only once the wait was accepted.
-    response.stream = [held = std::make_shared<EnginePool::Lease>(std::move(lease)), &containers,
-                       id = view->record.id, condition](http::ChunkWriter &writer) {
-      const auto outcome = wait_condition(containers, id, condition, writer);
+    response.stream = [held = std::make_shared<EnginePool::Lease>(std::move(lease)), &context,
+                       &containers, id = view->record.id, condition](http::ChunkWriter &writer) {
+      const auto outcome = wait_condition(context, containers, id, condition, writer);
       nlohmann::json body{{"StatusCode", outcome.exit_code}, {"Error", nullptr}};
       if (outcome.error) {
         body["Error"] = {{"Message", outcome.error->describe()}};

@@ -5,6 +5,7 @@
 
 #include "util/signal_name.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <utility>
 
@@ -53,6 +54,30 @@ http::Response create(ApiContext &context, http::Request &request) {
   });
 }
 
+// Gives the connection of a container just started to the tickets waiting
+// for it: its owner is the first attach (else the first wait); other waits
+// hear the exit code from the owner, other attaches connect on their own.
+void hand_over(ContainerService &containers, const std::string &id, StartTickets tickets,
+               sdk::UniqueFd connection) {
+  auto owner = std::find_if(tickets.begin(), tickets.end(), [](const auto &ticket) {
+    return ticket->kind() == StartTicket::Kind::attach;
+  });
+  owner = owner == tickets.end() ? tickets.begin() : owner;
+  StartTickets listeners;
+  for (auto ticket = tickets.begin(); ticket != tickets.end(); ++ticket) {
+    if (ticket == owner) {
+      continue;
+    }
+    if ((*ticket)->kind() == StartTicket::Kind::wait) {
+      listeners.push_back(*ticket);
+      continue;
+    }
+    auto another = containers.attach(id);
+    (*ticket)->fulfil({another.ok() ? std::move(another).value() : sdk::UniqueFd(), {}, {}});
+  }
+  (*owner)->fulfil({std::move(connection), std::nullopt, std::move(listeners)});
+}
+
 http::Response start(ApiContext &context, http::Request &request) {
   return with_containers(context, [&](ContainerService &containers, EnginePool::Lease &) {
     auto view = containers.view(request.param("id"));
@@ -63,19 +88,17 @@ http::Response start(ApiContext &context, http::Request &request) {
       return empty_response(304);
     }
     const auto &record = view->record;
-    const auto ticket = context.attaches.take(record.id);
-    auto started = containers.start(record.id, ticket != nullptr, true);
+    auto tickets = context.starts.take_all(record.id);
+    auto started = containers.start(record.id, !tickets.empty(), true);
     if (!started.ok()) {
-      if (ticket) {
-        ticket->fulfil({});
-      }
+      tell_exit(tickets, std::nullopt);
       if (record.config.auto_remove) {
         (void)containers.remove(record.id, true, true); // Docker removes what never ran
       }
       return start_error(started.error());
     }
-    if (ticket) {
-      ticket->fulfil(std::move(started).value());
+    if (!tickets.empty()) {
+      hand_over(containers, record.id, std::move(tickets), std::move(started).value());
     }
     return empty_response(204);
   });

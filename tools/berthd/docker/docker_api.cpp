@@ -17,7 +17,7 @@ std::string strip_version(const std::string &path) {
 }
 
 DockerApi::DockerApi(EnginePool &engines, std::string berth_version)
-    : context_{engines, attaches_, std::move(berth_version)} {
+    : context_{engines, starts_, std::move(berth_version)} {
   add_system_routes(router_, context_);
   add_container_routes(router_, context_);
   add_attach_routes(router_, context_);

@@ -23,7 +23,7 @@ public:
   http::Response handle(http::Request &request);
 
 private:
-  AttachRendezvous attaches_;
+  StartRendezvous starts_;
   ApiContext context_;
   http::Router router_;
 };

@@ -1,0 +1,130 @@
+// The docker 20.10 CLI against berthd engine: what a Docker user types.
+#include "docker_fixture.hpp"
+
+#include <sys/stat.h>
+
+namespace berth::testing {
+namespace {
+
+TEST_F(DockerApiTest, NegotiatesApi141AndReportsTheEngine) {
+  const auto version = docker({"version", "--format", "{{.Server.APIVersion}}"});
+  ASSERT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_EQ(version.out, "1.41\n");
+  const auto info = docker({"info", "--format", "{{.Driver}} {{.OSType}} {{.Images}}"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_EQ(info.out, "overlay2 linux 1\n");
+}
+
+TEST_F(DockerApiTest, SocketIsReadableByRootAndItsGroupOnly) {
+  struct stat st {};
+  ASSERT_EQ(::stat(socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660U);
+  EXPECT_EQ(st.st_uid, 0U);
+  EXPECT_EQ(st.st_gid, 0U); // --group root
+}
+
+TEST_F(DockerApiTest, RunPrintsOutputAndExitsWithTheProgramsCode) {
+  const auto hello = docker({"run", "--rm", kImage, "sh", "-c", "echo out; echo err >&2"});
+  EXPECT_EQ(hello.exit_code, 0) << hello.err;
+  EXPECT_EQ(hello.out, "out\n");
+  EXPECT_EQ(hello.err, "err\n");
+  EXPECT_EQ(docker({"run", "--rm", kImage, "sh", "-c", "exit 7"}).exit_code, 7);
+  const auto missing = docker({"run", "--rm", kImage, "no-such-program"});
+  EXPECT_EQ(missing.exit_code, 127) << missing.err;
+  EXPECT_NE(missing.err.find("no-such-program"), std::string::npos) << missing.err;
+  EXPECT_EQ(docker({"run", "--rm", kImage, "/etc/passwd"}).exit_code, 126);
+  const auto refused = docker({"run", "--rm", "--privileged", kImage, "true"});
+  EXPECT_EQ(refused.exit_code, 125);
+  EXPECT_NE(refused.err.find("HostConfig.Privileged"), std::string::npos) << refused.err;
+  // --rm containers are gone by the time docker returns, started or not.
+  EXPECT_TRUE(all_ids().empty()) << berth({"ps", "-a"}).out;
+}
+
+TEST_F(DockerApiTest, InteractiveRunReadsStdin) {
+  const auto echoed = run_process(
+      {"/bin/sh", "-c",
+       "printf 'one\\ntwo\\n' | /usr/bin/docker run -i --rm " + std::string(kImage) + " wc -l"},
+      {{"DOCKER_HOST", "unix://" + socket().string()},
+       {"DOCKER_CONFIG", (tmp().path() / "docker-config").string()}});
+  EXPECT_EQ(echoed.exit_code, 0) << echoed.err;
+  EXPECT_EQ(echoed.out, "2\n");
+}
+
+TEST_F(DockerApiTest, DetachedContainerLivesThroughPsLogsInspectStopAndRm) {
+  const auto started =
+      docker({"run", "-d", "--name", "web", kImage, "sh", "-c", "echo up; exec sleep 100"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  track(started.out.substr(0, 64));
+  const auto ps = docker({"ps", "--format", "{{.Names}} {{.State}} {{.Image}}"});
+  EXPECT_EQ(ps.out, "web running " + std::string(kImage) + "\n") << ps.err;
+  EXPECT_TRUE(eventually([&] { return docker({"logs", "web"}).out == "up\n"; }));
+  EXPECT_EQ(docker({"inspect", "-f", "{{.State.Running}} {{.Name}}", "web"}).out, "true /web\n");
+  // One store: the berth CLI sees what the daemon made.
+  EXPECT_EQ(berth({"ps", "--format", "{{.Names}}"}).out, "web\n");
+  const auto stopped = docker({"stop", "-t", "1", "web"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_EQ(docker({"ps", "-a", "--format", "{{.State}}"}).out, "exited\n");
+  EXPECT_EQ(docker({"rm", "web"}).exit_code, 0);
+  EXPECT_TRUE(all_ids().empty());
+}
+
+TEST_F(DockerApiTest, DockerSeesAndRemovesWhatTheCliMade) {
+  const auto id = run_detached({"--name", "fromcli", "--label", "app=a", kImage, "sleep", "100"});
+  run_detached({"--name", "other", "--label", "app=b", kImage, "sleep", "100"});
+  const auto filtered = docker({"ps", "--filter", "label=app=a", "--format", "{{.ID}} {{.Names}}"});
+  EXPECT_EQ(filtered.out, id.substr(0, 12) + " fromcli\n") << filtered.err;
+  EXPECT_EQ(docker({"ps", "-q", "--filter", "name=oth"}).out.size(), 13U);
+  const auto removed = docker({"rm", "-f", "fromcli", "other"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_TRUE(all_ids().empty());
+}
+
+TEST_F(DockerApiTest, ContainersOutliveTheDaemonAndAReturningOneServesThem) {
+  const auto started = docker({"run", "-d", "--name", "keep", kImage, "sleep", "100"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  track(started.out.substr(0, 64));
+  stop_daemon();
+  EXPECT_EQ(berth({"ps", "--format", "{{.Names}} {{.State}}"}).out, "keep running\n");
+  start_daemon();
+  EXPECT_EQ(docker({"ps", "--format", "{{.Names}}"}).out, "keep\n");
+  EXPECT_EQ(docker({"kill", "keep"}).exit_code, 0);
+  EXPECT_EQ(docker({"wait", "keep"}).out, "137\n");
+}
+
+TEST_F(DockerApiTest, MistakesGetDockersErrorsAndExitCodes) {
+  const auto inspect = docker({"inspect", "no-such"});
+  EXPECT_EQ(inspect.exit_code, 1);
+  EXPECT_NE(inspect.err.find("No such object: no-such"), std::string::npos) << inspect.err;
+  const auto stop = docker({"stop", "no-such"});
+  EXPECT_EQ(stop.exit_code, 1);
+  EXPECT_NE(stop.err.find("no-such"), std::string::npos) << stop.err;
+  const auto image = docker({"create", "--pull", "never", "no-such-image:1"});
+  EXPECT_EQ(image.exit_code, 1) << image.out;
+  EXPECT_NE(image.err.find("No such image: no-such-image:1"), std::string::npos) << image.err;
+  const auto filter = docker({"ps", "--filter", "colour=red"});
+  EXPECT_NE(filter.exit_code, 0);
+  EXPECT_NE(filter.err.find("invalid filter 'colour'"), std::string::npos) << filter.err;
+}
+
+TEST_F(DockerApiTest, DockerPyRunsWaitsAndStreamsLogs) {
+  const auto script = R"(
+import docker
+client = docker.from_env()
+assert client.version()["ApiVersion"] == "1.41"
+assert client.containers.run("busybox:test", "echo hi", remove=True) == b"hi\n"
+c = client.containers.run("busybox:test", "sh -c 'echo one; echo two >&2; exit 3'", detach=True)
+assert c.wait() == {"Error": None, "StatusCode": 3}, c.wait()
+assert c.logs() == b"one\ntwo\n", c.logs()
+assert list(client.api.logs(c.id, stream=True, stderr=False)) == [b"one\n"]
+c.remove()
+print("ok")
+)";
+  const auto ran = python(script);
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_EQ(ran.out, "ok\n");
+  EXPECT_TRUE(all_ids().empty());
+}
+
+} // namespace
+} // namespace berth::testing
