@@ -210,7 +210,7 @@ sdk::Result<nlohmann::json> ContainerService::inspect(const std::string &referen
         {"AutoRemove", c.auto_remove},
         {"LogConfig", {{"Type", "json-file"}, {"Config", c.log_options}}}}},
       {"Mounts", mounts},
-      {"NetworkSettings", env_.networks != nullptr && current->running()
+      {"NetworkSettings", env_.networks != nullptr
                               ? env_.networks->settings(r.id)
                               : json{{"Networks", json::object()}, {"Ports", json::object()}}},
       {"Config",

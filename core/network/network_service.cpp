@@ -779,6 +779,20 @@ std::vector<sdk::PortMapping> NetworkService::ports(const std::string &container
   return out;
 }
 
+namespace {
+
+// Docker names a container on a user-defined network by its short id too,
+// and docker-compose 1.29 reconnects a container whose aliases lack it.
+std::vector<std::string> shown_aliases(std::vector<std::string> aliases, const NetworkRecord &record,
+                                       const std::string &container) {
+  if (!record.predefined && container.size() >= 12) {
+    aliases.push_back(container.substr(0, 12));
+  }
+  return aliases;
+}
+
+} // namespace
+
 json NetworkService::settings(const std::string &container) {
   json networks = json::object();
   for (const auto &endpoint : impl_->store.endpoints_of_container(container)) {
@@ -794,8 +808,25 @@ json NetworkService::settings(const std::string &container) {
         {"IPPrefixLen", subnet.ok() && !address_of(endpoint).empty() ? subnet->prefix : 0},
         {"Gateway", address_of(endpoint).empty() ? "" : record->network.gateway},
         {"MacAddress", endpoint.request.endpoint.mac},
-        {"Aliases", endpoint.request.aliases},
+        {"Aliases", shown_aliases(endpoint.request.aliases, *record, container)},
         {"InterfaceName", endpoint.request.ifname}};
+  }
+  // Not running: the networks it will join, without addresses (as Docker
+  // shows a created container).
+  for (const auto &membership : impl_->store.memberships_of(container)) {
+    auto record = impl_->store.network_by_id(membership.network_id);
+    if (!record || networks.contains(record->network.name)) {
+      continue;
+    }
+    networks[record->network.name] = {
+        {"NetworkID", membership.network_id},
+        {"EndpointID", ""},
+        {"IPAddress", ""},
+        {"IPPrefixLen", 0},
+        {"Gateway", ""},
+        {"MacAddress", ""},
+        {"IPAMConfig", membership.ip.empty() ? json() : json{{"IPv4Address", membership.ip}}},
+        {"Aliases", shown_aliases(membership.aliases, *record, container)}};
   }
   json ports = json::object();
   for (const auto &port : this->ports(container)) {

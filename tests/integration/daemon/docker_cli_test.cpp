@@ -126,5 +126,35 @@ print("ok")
   EXPECT_TRUE(all_ids().empty());
 }
 
+TEST_F(DockerApiTest, UserNetworkResolvesNamesAndVolumesPersist) {
+  ASSERT_EQ(docker({"network", "create", "--label", "team=a", "n1"}).exit_code, 0);
+  EXPECT_EQ(docker({"network", "ls", "--filter", "label=team=a", "--format", "{{.Name}}"}).out,
+            "n1\n");
+  const auto server =
+      docker({"run", "-d", "--network", "n1", "--name", "server", kImage, "sleep", "100"});
+  ASSERT_EQ(server.exit_code, 0) << server.err;
+  track(server.out.substr(0, 64));
+  const auto ping =
+      docker({"run", "--rm", "--network", "n1", kImage, "ping", "-c", "1", "-W", "2", "server"});
+  EXPECT_EQ(ping.exit_code, 0) << ping.out << ping.err;
+  const auto in_use = docker({"network", "rm", "n1"});
+  EXPECT_NE(in_use.exit_code, 0);
+  ASSERT_EQ(docker({"rm", "-f", "server"}).exit_code, 0);
+  EXPECT_EQ(docker({"network", "rm", "n1"}).exit_code, 0);
+  const auto missing = docker({"network", "inspect", "n1"});
+  EXPECT_NE(missing.err.find("No such network: n1"), std::string::npos) << missing.err;
+
+  ASSERT_EQ(docker({"volume", "create", "--label", "keep=yes", "store"}).out, "store\n");
+  EXPECT_EQ(
+      docker({"run", "--rm", "-v", "store:/d", kImage, "sh", "-c", "echo kept > /d/f"}).exit_code,
+      0);
+  EXPECT_EQ(docker({"run", "--rm", "-v", "store:/d", kImage, "cat", "/d/f"}).out, "kept\n");
+  EXPECT_EQ(docker({"volume", "ls", "--filter", "label=keep=yes", "--format", "{{.Name}}"}).out,
+            "store\n");
+  EXPECT_EQ(docker({"volume", "inspect", "-f", "{{.Driver}}", "store"}).out, "local\n");
+  EXPECT_EQ(docker({"volume", "rm", "store"}).exit_code, 0);
+  EXPECT_EQ(berth({"volume", "ls", "-q"}).out, "");
+}
+
 } // namespace
 } // namespace berth::testing

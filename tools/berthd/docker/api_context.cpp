@@ -33,6 +33,29 @@ http::Response docker_error(const sdk::Error &error) {
   return docker_error(status, error.describe());
 }
 
+void add_routes(http::Router &router, ApiContext &context, const std::vector<RouteEntry> &routes) {
+  for (const auto &route : routes) {
+    router.add(route.method, route.pattern,
+               [&context, handle = route.handle](http::Request &request) {
+                 return handle(context, request);
+               });
+  }
+}
+
+std::map<std::string, std::string> string_map(const nlohmann::json &object) {
+  std::map<std::string, std::string> map;
+  if (object.is_object()) {
+    for (const auto &[key, value] : object.items()) {
+      map[key] = value.is_string() ? value.get<std::string>() : value.dump();
+    }
+  }
+  return map;
+}
+
+nlohmann::json request_json(const http::Request &request) {
+  return nlohmann::json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+}
+
 bool query_flag(const http::Request &request, const std::string &key) {
   const auto value = request.query_value(key);
   return value == "1" || value == "true" || value == "True";

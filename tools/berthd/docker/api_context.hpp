@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace berth::berthd {
 
@@ -38,25 +40,49 @@ http::Response docker_error(const sdk::Error &error);
 // A query flag as Docker's clients send it: "1", "true", "True"; else false.
 bool query_flag(const http::Request &request, const std::string &key);
 
-// Calls body(ContainerService &, EnginePool::Lease &) with a borrowed
-// engine's containers; an engine that cannot be had answers Docker's error.
-// A streaming body keeps the lease by moving it into its stream.
-template <class Body> http::Response with_containers(ApiContext &context, Body body) {
+// Calls body(Service &, EnginePool::Lease &) with a service of a borrowed
+// engine (get: &Engine::containers, &Engine::images, &Engine::networks); an
+// engine or service that cannot be had answers Docker's error. A streaming
+// body keeps the lease by moving it into its stream.
+template <class Service, class Body>
+http::Response with_service(ApiContext &context, sdk::Result<Service *> (Engine::*get)(),
+                            Body body) {
   auto lease = context.engines.borrow();
   if (!lease.ok()) {
     return docker_error(lease.error());
   }
-  auto containers = (*lease)->containers();
-  if (!containers.ok()) {
-    return docker_error(containers.error());
+  auto service = ((**lease).*get)();
+  if (!service.ok()) {
+    return docker_error(service.error());
   }
-  return body(**containers, *lease);
+  return body(**service, *lease);
 }
+
+template <class Body> http::Response with_containers(ApiContext &context, Body body) {
+  return with_service(context, &Engine::containers, std::move(body));
+}
+
+// One route of an area: method, pattern and handler.
+struct RouteEntry {
+  const char *method;
+  const char *pattern;
+  http::Response (*handle)(ApiContext &, http::Request &);
+};
+void add_routes(http::Router &router, ApiContext &context, const std::vector<RouteEntry> &routes);
 
 // Adds each area's routes; the paths carry no /vX.Y prefix (DockerApi strips it).
 void add_system_routes(http::Router &router, ApiContext &context);
 void add_container_routes(http::Router &router, ApiContext &context);
 void add_attach_routes(http::Router &router, ApiContext &context);
 void add_image_routes(http::Router &router, ApiContext &context);
+void add_network_routes(http::Router &router, ApiContext &context);
+void add_volume_routes(http::Router &router, ApiContext &context);
+
+// {"k": "v"} as a map; values that are not strings as their JSON; null or
+// anything but an object as an empty map (Go clients send null).
+std::map<std::string, std::string> string_map(const nlohmann::json &object);
+
+// The JSON body of a request; a malformed one is discarded (is_discarded()).
+nlohmann::json request_json(const http::Request &request);
 
 } // namespace berth::berthd

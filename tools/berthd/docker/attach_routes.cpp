@@ -160,8 +160,10 @@ WaitOutcome wait_condition(ApiContext &context, ContainerService &containers, co
     auto now = containers.view(id);
     exit_code = now.ok() ? now->state.exit_code : view->state.exit_code;
   }
+  // The monitor removes it after the exit (an exec of `berth rm`): a short
+  // poll, since docker run --rm returns only once it is gone.
   while (removed && !cancelled() && containers.view(id).ok()) {
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(5ms);
   }
   return {*exit_code, std::nullopt};
 }

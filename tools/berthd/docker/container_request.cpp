@@ -1,5 +1,6 @@
 #include "docker/container_request.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -118,10 +119,6 @@ sdk::Result<void> read_mounts(const json &host, const json &body, ContainerConfi
     }
     config.volumes.push_back(*mount);
   }
-  const auto anonymous = opt(body, "Volumes", json::object());
-  for (const auto &[target, ignored] : anonymous.items()) {
-    config.volumes.push_back({VolumeMount::Kind::volume, "", target, false});
-  }
   for (const auto &mount : opt(host, "Mounts", json::array())) {
     const auto type = opt<std::string>(mount, "Type", "volume");
     const auto target = opt<std::string>(mount, "Target", "");
@@ -141,6 +138,16 @@ sdk::Result<void> read_mounts(const json &host, const json &body, ContainerConfi
   const auto tmpfs = opt(host, "Tmpfs", json::object());
   for (const auto &[target, options] : tmpfs.items()) {
     config.tmpfs.push_back({target, options.is_string() ? options.get<std::string>() : ""});
+  }
+  // Config.Volumes lists every volume path, those HostConfig mounts too
+  // (compose sends both); only the others become anonymous volumes.
+  const auto listed = opt(body, "Volumes", json::object());
+  for (const auto &[target, ignored] : listed.items()) {
+    const auto covered = [&target = target](const auto &mount) { return mount.target == target; };
+    if (std::none_of(config.volumes.begin(), config.volumes.end(), covered) &&
+        std::none_of(config.tmpfs.begin(), config.tmpfs.end(), covered)) {
+      config.volumes.push_back({VolumeMount::Kind::volume, "", target, false});
+    }
   }
   return {};
 }

@@ -36,8 +36,7 @@ int seconds_query(const http::Request &request, int fallback) {
 }
 
 http::Response create(ApiContext &context, http::Request &request) {
-  const auto body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
-  auto config = container_request(body, request.query_value("name"));
+  auto config = container_request(request_json(request), request.query_value("name"));
   if (!config.ok()) {
     return docker_error(config.error());
   }
@@ -223,21 +222,20 @@ http::Response inspect(ApiContext &context, http::Request &request) {
   });
 }
 
-using Route = http::Response (*)(ApiContext &, http::Request &);
-
 } // namespace
 
 void add_container_routes(http::Router &router, ApiContext &context) {
-  const std::vector<std::tuple<const char *, const char *, Route>> routes = {
-      {"POST", "/containers/create", create},    {"GET", "/containers/json", list},
-      {"GET", "/containers/{id}/json", inspect}, {"POST", "/containers/{id}/start", start},
-      {"POST", "/containers/{id}/stop", stop},   {"POST", "/containers/{id}/restart", restart},
-      {"POST", "/containers/{id}/kill", kill},   {"DELETE", "/containers/{id}", remove},
-  };
-  for (const auto &[method, pattern, route] : routes) {
-    router.add(method, pattern,
-               [&context, route](http::Request &request) { return route(context, request); });
-  }
+  add_routes(router, context,
+             {
+                 {"POST", "/containers/create", create},
+                 {"GET", "/containers/json", list},
+                 {"GET", "/containers/{id}/json", inspect},
+                 {"POST", "/containers/{id}/start", start},
+                 {"POST", "/containers/{id}/stop", stop},
+                 {"POST", "/containers/{id}/restart", restart},
+                 {"POST", "/containers/{id}/kill", kill},
+                 {"DELETE", "/containers/{id}", remove},
+             });
 }
 
 } // namespace berth::berthd

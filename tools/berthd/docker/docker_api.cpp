@@ -22,6 +22,8 @@ DockerApi::DockerApi(EnginePool &engines, std::string berth_version)
   add_container_routes(router_, context_);
   add_attach_routes(router_, context_);
   add_image_routes(router_, context_);
+  add_network_routes(router_, context_);
+  add_volume_routes(router_, context_);
 }
 
 http::Response DockerApi::handle(http::Request &request) {

@@ -7,17 +7,9 @@ namespace {
 
 using nlohmann::json;
 
-// Calls body(ImageService &) with a borrowed engine's images.
 template <class Body> http::Response with_images(ApiContext &context, Body body) {
-  auto lease = context.engines.borrow();
-  if (!lease.ok()) {
-    return docker_error(lease.error());
-  }
-  auto images = (*lease)->images();
-  if (!images.ok()) {
-    return docker_error(images.error());
-  }
-  return body(**images);
+  return with_service(context, &Engine::images,
+                      [&](ImageService &images, EnginePool::Lease &) { return body(images); });
 }
 
 json list_entry(ImageService &images, const ImageRecord &image) {
