@@ -272,18 +272,49 @@ sdk::Result<ContainerView> ContainerService::view(const std::string &reference) 
   }
 }
 
+namespace {
+
+// The program and arguments a bundle runs. Only process.args is kept while
+// parsing: the rest of the spec, its seccomp profile above all, is large.
+std::vector<std::string> spec_args(const fs::path &spec_file) {
+  const auto text = read_text(spec_file); // a string parses far faster than a stream
+  const auto keep = [](int depth, json::parse_event_t event, json &parsed) {
+    if (event != json::parse_event_t::key) {
+      return true;
+    }
+    const auto &key = parsed.get_ref<const std::string &>();
+    return depth == 1 ? key == "process" : depth != 2 || key == "args";
+  };
+  const auto spec = json::parse(text, keep, false);
+  if (!spec.is_object() || !spec.contains("process") || !spec["process"].is_object()) {
+    return {};
+  }
+  return spec["process"].value("args", std::vector<std::string>{});
+}
+
+} // namespace
+
+std::vector<std::string> ContainerService::listed_args(const ContainerRecord &record,
+                                                       std::map<std::string, json> &image_configs) {
+  auto found = image_configs.find(record.image_id);
+  if (found == image_configs.end()) {
+    auto inspected = images_.inspect(record.image_id);
+    const auto config = inspected.ok() ? inspected->value("Config", json()) : json();
+    found = image_configs.emplace(record.image_id, json{{"config", config}}).first;
+  }
+  // An image removed under the container: the spec still says.
+  return found->second["config"].is_object() ? container_args(record.config, found->second)
+                                             : spec_args(dir(record.id) / "config.json");
+}
+
 sdk::Result<std::vector<ContainerView>> ContainerService::list(bool all) {
   try {
     std::vector<ContainerView> views;
+    std::map<std::string, json> image_configs; // by image id: most containers share a few
     for (const auto &record : store_->list()) {
       auto view = view_of(record);
       if (view.ok() && (all || view->running())) {
-        // Only listings show the command as run; it is in the spec.
-        std::ifstream in(dir(record.id) / "config.json");
-        const auto spec = json::parse(in, nullptr, false);
-        if (spec.is_object()) {
-          view->args = spec["process"].value("args", std::vector<std::string>{});
-        }
+        view->args = listed_args(record, image_configs);
         if (env_.networks != nullptr && view->running()) {
           view->ports = env_.networks->ports(record.id);
         }

@@ -171,6 +171,10 @@ private:
   sdk::Result<std::filesystem::path> running_root(const MonitorState &state);
   [[nodiscard]] std::filesystem::path dir(const std::string &id) const;
   sdk::Result<ContainerView> view_of(const ContainerRecord &record);
+  // The command a listing shows: entrypoint + cmd over the image's config,
+  // which image_configs caches by image id for the rest of the listing.
+  std::vector<std::string> listed_args(const ContainerRecord &record,
+                                       std::map<std::string, nlohmann::json> &image_configs);
   // The view, or an error saying the container is not running.
   sdk::Result<ContainerView> running_view(const std::string &reference);
   sdk::Result<std::shared_ptr<sdk::IsolationBackend>> backend_for(const ContainerRecord &record);

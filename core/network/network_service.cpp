@@ -783,8 +783,8 @@ namespace {
 
 // Docker names a container on a user-defined network by its short id too,
 // and docker-compose 1.29 reconnects a container whose aliases lack it.
-std::vector<std::string> shown_aliases(std::vector<std::string> aliases, const NetworkRecord &record,
-                                       const std::string &container) {
+std::vector<std::string> shown_aliases(std::vector<std::string> aliases,
+                                       const NetworkRecord &record, const std::string &container) {
   if (!record.predefined && container.size() >= 12) {
     aliases.push_back(container.substr(0, 12));
   }
