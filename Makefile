@@ -53,6 +53,8 @@ demo: build
 	@./scripts/demo-images.sh $(BUILD)/bin/berth
 	@echo
 	@./scripts/demo-containers.sh $(BUILD)/bin/berth
+	@echo
+	@./scripts/demo-daemon.sh $(BUILD)/bin/berth
 
 bench: build
 	$(BUILD)/bin/berth_benchmarks
