@@ -1,5 +1,6 @@
 #include "engine_command.hpp"
 
+#include "command_line.hpp"
 #include "docker/docker_api.hpp"
 #include "stop_signals.hpp"
 
@@ -169,19 +170,12 @@ int serve(const EngineFlags &flags, const std::vector<fs::path> &paths) {
 int run_engine_command(const std::vector<std::string> &args) {
   EngineFlags flags;
   const po::options_description options = describe(flags);
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), values);
-    po::notify(values);
-  } catch (const po::error &error) {
-    return usage_error(std::string(error.what()) + "; run 'berthd engine --help'");
-  }
-  if (values.count("help") != 0) {
-    std::cout << "Usage: berthd engine [OPTIONS]\n\nServes the Docker Engine API (1.41) on a "
-                 "unix socket, for the docker CLI, docker-compose and docker-py:\n"
-                 "  DOCKER_HOST=unix:///run/berth/berth.sock docker ps\n\n"
-              << options;
-    return 0;
+  if (auto done = parse_command_line(
+          args, options, "engine",
+          "Usage: berthd engine [OPTIONS]\n\nServes the Docker Engine API (1.41) on a unix "
+          "socket, for the docker CLI, docker-compose and docker-py:\n"
+          "  DOCKER_HOST=unix:///run/berth/berth.sock docker ps\n")) {
+    return *done;
   }
   if (flags.hosts.empty()) {
     flags.hosts.emplace_back(kDefaultHost);

@@ -1,5 +1,6 @@
 #include "server_command.hpp"
 
+#include "command_line.hpp"
 #include "stop_signals.hpp"
 
 #include "cluster/api/api_server.hpp"
@@ -66,19 +67,10 @@ int fail(const std::string &message) {
 int run_server_command(const std::vector<std::string> &args) {
   ServerFlags flags;
   const po::options_description options = describe(flags);
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), values);
-    po::notify(values);
-  } catch (const po::error &error) {
-    std::cerr << "berthd server: " << error.what() << "; run 'berthd server --help'\n";
-    return 2;
-  }
-  if (values.count("help") != 0) {
-    std::cout << "Usage: berthd server [OPTIONS]\n\nRuns the cluster API server: the "
-                 "Kubernetes API over HTTPS, for kubectl.\n\n"
-              << options;
-    return 0;
+  if (auto done = parse_command_line(args, options, "server",
+                                     "Usage: berthd server [OPTIONS]\n\nRuns the cluster API "
+                                     "server: the Kubernetes API over HTTPS, for kubectl.\n")) {
+    return *done;
   }
   cluster::api::ApiServerOptions server;
   if (!split_listen(flags.listen, server.listen_host, server.listen_port)) {

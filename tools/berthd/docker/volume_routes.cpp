@@ -2,7 +2,7 @@
 #include "docker/api_context.hpp"
 #include "docker/list_filters.hpp"
 
-#include <random>
+#include "util/text.hpp"
 
 namespace berth::berthd {
 namespace {
@@ -19,17 +19,6 @@ json volume_json(const VolumeRecord &volume) {
           {"Options", json::object()}};
 }
 
-// Docker names an unnamed volume with 64 random hex digits.
-std::string random_name() {
-  std::random_device random;
-  std::string name;
-  constexpr const char *kHex = "0123456789abcdef";
-  while (name.size() < 64) {
-    name += kHex[random() % 16];
-  }
-  return name;
-}
-
 http::Response create(ApiContext &context, http::Request &request) {
   const auto body = request_json(request);
   if (!body.is_object()) {
@@ -41,7 +30,7 @@ http::Response create(ApiContext &context, http::Request &request) {
   }
   auto name = body.value("Name", json("")).is_string() ? body.value("Name", "") : "";
   if (name.empty()) {
-    name = random_name();
+    name = random_hex_id(); // as Docker names an unnamed volume
   }
   const auto labels = body.value("Labels", json::object());
   return with_containers(context, [&](ContainerService &containers, EnginePool::Lease &) {
