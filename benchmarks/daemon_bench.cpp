@@ -14,7 +14,6 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,6 +22,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -52,6 +52,7 @@ class Daemon {
 public:
   Daemon(std::vector<std::string> argv, fs::path socket) : socket_(std::move(socket)) {
     std::vector<char *> pointers;
+    pointers.reserve(argv.size() + 1);
     for (auto &arg : argv) {
       pointers.push_back(arg.data());
     }

@@ -205,7 +205,7 @@ std::string hijack_head(const Response &response, bool upgrade) {
     head += "Connection: Upgrade\r\nUpgrade: tcp\r\n";
   }
   for (const auto &[name, value] : response.headers) {
-    head += name + ": " + value + "\r\n";
+    head.append(name).append(": ").append(value).append("\r\n");
   }
   return head + "\r\n";
 }

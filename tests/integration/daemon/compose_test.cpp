@@ -81,9 +81,11 @@ TEST_F(ComposeTest, UpServesThroughTheVolumeAndPortAndDownLeavesNothing) {
       {"inspect", "-f", "{{json .NetworkSettings.Networks.demo_back.Aliases}}", "demo_db_1"});
   const auto id = docker({"inspect", "-f", "{{.Id}}", "demo_db_1"}).out.substr(0, 12);
   EXPECT_EQ(aliases.out, "[\"db\",\"" + id + "\"]\n") << aliases.err;
-  const auto restarted = compose({"restart", "web"});
+  // httpd as PID 1 ignores SIGTERM: -t 1 keeps the restart short.
+  const auto restarted = compose({"restart", "-t", "1", "web"});
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
-  EXPECT_TRUE(eventually([] { return page() == "hello\n"; }));
+  EXPECT_TRUE(eventually([] { return page() == "hello\n"; }, std::chrono::seconds(20)))
+      << docker({"ps", "-a"}).out << berth({"inspect", "demo_web_1"}).out << daemon_log();
   const auto down = compose({"down", "-v"});
   EXPECT_EQ(down.exit_code, 0) << down.err;
   EXPECT_TRUE(all_ids().empty());

@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace berth::testing {
 namespace {
 
@@ -154,6 +156,23 @@ TEST_F(DockerApiTest, UserNetworkResolvesNamesAndVolumesPersist) {
   EXPECT_EQ(docker({"volume", "inspect", "-f", "{{.Driver}}", "store"}).out, "local\n");
   EXPECT_EQ(docker({"volume", "rm", "store"}).exit_code, 0);
   EXPECT_EQ(berth({"volume", "ls", "-q"}).out, "");
+}
+
+TEST_F(DockerApiTest, ImagesAreTaggedListedWithHistoryAndRemoved) {
+  ASSERT_EQ(docker({"tag", kImage, "copy:v1"}).exit_code, 0);
+  auto listed = lines(docker({"images", "--format", "{{.Repository}}:{{.Tag}}"}).out);
+  std::sort(listed.begin(), listed.end()); // two tags of one image: either order
+  EXPECT_EQ(listed, (std::vector<std::string>{"busybox:test", "copy:v1"}));
+  const auto history = docker({"history", "--format", "{{.ID}}", "copy:v1"});
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_FALSE(history.out.empty());
+  const auto removed = docker({"rmi", "copy:v1"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_NE(removed.out.find("Untagged: copy:v1"), std::string::npos) << removed.out;
+  const auto missing = docker({"rmi", "copy:v1"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("No such image: copy:v1"), std::string::npos) << missing.err;
+  EXPECT_EQ(berth({"images", "--format", "{{.Repository}}"}).out, "busybox\n");
 }
 
 } // namespace

@@ -1,12 +1,12 @@
 #include "docker_fixture.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -61,6 +61,7 @@ void DockerApiTest::start_daemon() {
                                 "--log-level",
                                 "debug"};
   std::vector<char *> pointers;
+  pointers.reserve(argv.size() + 1);
   for (auto &arg : argv) {
     pointers.push_back(arg.data());
   }

@@ -158,8 +158,9 @@ sdk::Result<void> read_ports(const json &host, ContainerConfig &config) {
     for (const auto &binding : bindings.is_array() ? bindings : json::array({json::object()})) {
       const auto host_ip = opt<std::string>(binding, "HostIp", "");
       const auto host_port = opt<std::string>(binding, "HostPort", "");
-      auto spec =
-          (host_ip.empty() ? "" : host_ip + ":") + (host_port.empty() ? "" : host_port + ":") + key;
+      std::string spec = host_ip.empty() ? "" : host_ip + ":";
+      spec += host_port.empty() ? "" : host_port + ":";
+      spec += key;
       auto ports = parse_publish(spec);
       if (!ports.ok()) {
         return bad_field("HostConfig.PortBindings", ports.error().describe());

@@ -25,7 +25,7 @@ sdk::Result<ListFilters> ListFilters::parse(const std::string &text) {
   const auto json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object()) {
     return sdk::make_error(sdk::Errc::invalid_argument,
-                           "filters: expected a JSON object such as {\"label\":[\"k=v\"]}");
+                           R"(filters: expected a JSON object such as {"label":["k=v"]})");
   }
   for (const auto &[key, value] : json.items()) {
     if (kKnownKeys.count(key) == 0) {

@@ -22,7 +22,7 @@ json volume_json(const VolumeRecord &volume) {
 http::Response create(ApiContext &context, http::Request &request) {
   const auto body = request_json(request);
   if (!body.is_object()) {
-    return docker_error(400, "body: expected a JSON object such as {\"Name\":\"data\"}");
+    return docker_error(400, R"(body: expected a JSON object such as {"Name":"data"})");
   }
   const auto driver = body.value("Driver", json("")).is_string() ? body.value("Driver", "") : "";
   if (!driver.empty() && driver != "local") {
