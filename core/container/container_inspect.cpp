@@ -240,7 +240,8 @@ sdk::Result<void> ContainerService::logs(const std::string &reference, const Log
   const auto home = dir(current->record.id);
   const auto file = home / monitor_files::kLog;
   auto options = log_options(current->record.config.log_options);
-  auto lines = read_log_lines(file, options.ok() ? options->max_files : 1);
+  std::uint64_t offset = 0;
+  auto lines = read_log_lines(file, options.ok() ? options->max_files : 1, &offset);
   const auto skip = request.tail < 0 || static_cast<std::size_t>(request.tail) >= lines.size()
                         ? 0
                         : lines.size() - static_cast<std::size_t>(request.tail);
@@ -250,8 +251,6 @@ sdk::Result<void> ContainerService::logs(const std::string &reference, const Log
   if (!request.follow) {
     return {};
   }
-  std::error_code ec;
-  std::uint64_t offset = fs::exists(file) ? fs::file_size(file, ec) : 0;
   UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   ::inotify_add_watch(watch.get(), home.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
   // The monitor's lock tells when nothing more will come; inotify wakes us

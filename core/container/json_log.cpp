@@ -1,6 +1,7 @@
 #include "container/json_log.hpp"
 
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -101,17 +102,24 @@ void JsonLogWriter::rotate() {
   size_ = 0;
 }
 
-std::vector<LogLine> read_log_lines(const std::filesystem::path &file, int max_files) {
+std::vector<LogLine> read_log_lines(const std::filesystem::path &file, int max_files,
+                                    std::uint64_t *end) {
   std::vector<LogLine> lines;
-  for (int n = max_files - 1; n >= 0; --n) {
-    const auto path = n == 0 ? file : rotated(file, n);
-    std::ifstream in(path);
+  for (int n = max_files - 1; n >= 1; --n) {
+    std::ifstream in(rotated(file, n));
     std::string line;
     while (std::getline(in, line)) {
       if (auto parsed = parse_line(line)) {
         lines.push_back(std::move(*parsed));
       }
     }
+  }
+  std::uint64_t offset = 0;
+  auto current = read_new_lines(file, offset);
+  lines.insert(lines.end(), std::make_move_iterator(current.begin()),
+               std::make_move_iterator(current.end()));
+  if (end != nullptr) {
+    *end = offset;
   }
   return lines;
 }

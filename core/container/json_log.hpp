@@ -46,9 +46,11 @@ struct LogLine {
   std::string text; // with its newline, as the program wrote it
 };
 
-// Every line kept, oldest first, starting at byte offset of the current file
-// for followers (offset is set to its end).
-std::vector<LogLine> read_log_lines(const std::filesystem::path &file, int max_files);
+// Every line kept, oldest first. end, when given, is set to the byte offset
+// in the current file just past the last whole line read: where a follower
+// goes on (a size taken apart from the read would skip lines written between).
+std::vector<LogLine> read_log_lines(const std::filesystem::path &file, int max_files,
+                                    std::uint64_t *end = nullptr);
 // Lines of the current file from offset on; offset moves past what was read.
 std::vector<LogLine> read_new_lines(const std::filesystem::path &file, std::uint64_t &offset);
 

@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include <grp.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -136,6 +137,9 @@ int serve(const EngineFlags &flags, const std::vector<fs::path> &paths) {
     std::cerr << "berthd engine: " << gid.error().describe() << "\n";
     return 1;
   }
+  // A thread per connection: glibc would give each busy thread an arena
+  // of its own, and a burst of clients would leave their memory behind.
+  ::mallopt(M_ARENA_MAX, 2);
   const sigset_t signals = block_stop_signals();
   EnginePool engines(*options);
   if (auto checked = engines.check(); !checked.ok()) {

@@ -175,5 +175,33 @@ TEST_F(DockerApiTest, ImagesAreTaggedListedWithHistoryAndRemoved) {
   EXPECT_EQ(berth({"images", "--format", "{{.Repository}}"}).out, "busybox\n");
 }
 
+// One engine serves many threads: concurrent clients each get their own
+// output, and nothing is left behind. (This also caught logs -f skipping
+// lines written between its first read and its follow.)
+TEST_F(DockerApiTest, ConcurrentClientsEachGetTheirOutputAndLeaveNothing) {
+  const auto script = R"(
+import docker, threading
+errors = []
+def worker(i):
+    client = docker.from_env(timeout=120)
+    for j in range(5):
+        try:
+            out = client.containers.run("busybox:test", ["echo", f"{i}-{j}"], remove=True)
+            if out != f"{i}-{j}\n".encode():
+                errors.append((i, j, out))
+        except Exception as error:
+            errors.append((i, j, repr(error)))
+threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(errors or "ok")
+)";
+  const auto ran = python(script);
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_EQ(ran.out, "ok\n");
+  EXPECT_TRUE(all_ids().empty());
+  EXPECT_TRUE(mounts_under(root() / "containers").empty());
+}
+
 } // namespace
 } // namespace berth::testing

@@ -1,11 +1,14 @@
 #include "docker/engine_pool.hpp"
 
+#include <malloc.h>
+
 namespace berth::berthd {
 namespace {
 
 // Idle engines kept beyond this are closed: a burst of concurrent clients
-// should not leave a connection set per client behind it.
-constexpr std::size_t kMaxIdle = 8;
+// should not leave a connection set per client behind it (each engine's
+// SQLite connections keep page caches of a few MiB).
+constexpr std::size_t kMaxIdle = 4;
 
 } // namespace
 
@@ -44,10 +47,15 @@ sdk::Result<void> EnginePool::check() {
 }
 
 void EnginePool::give_back(std::unique_ptr<Engine> engine) {
-  const std::lock_guard lock(mutex_);
-  if (idle_.size() < kMaxIdle) {
-    idle_.push_back(std::move(engine));
+  {
+    const std::lock_guard lock(mutex_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(std::move(engine));
+      return;
+    }
   }
+  engine.reset();
+  ::malloc_trim(0); // hand what the closed engine held back to the system
 }
 
 } // namespace berth::berthd
