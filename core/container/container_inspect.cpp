@@ -284,6 +284,14 @@ sdk::Result<void> ContainerService::logs(const std::string &reference, const Log
   }
 }
 
+sdk::Result<ProcessTable> ContainerService::top(const std::string &reference) {
+  auto sampled = stats(reference);
+  if (!sampled.ok()) {
+    return std::move(sampled).error();
+  }
+  return process_table(sampled->processes);
+}
+
 sdk::Result<sdk::ContainerStats> ContainerService::stats(const std::string &reference) {
   auto current = running_view(reference);
   if (!current.ok()) {

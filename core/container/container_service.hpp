@@ -7,6 +7,7 @@
 #include "container/container_store.hpp"
 #include "container/json_log.hpp"
 #include "container/monitor.hpp"
+#include "container/process_table.hpp"
 #include "container/spec_builder.hpp"
 #include "image/image_service.hpp"
 #include "network/network_service.hpp"
@@ -127,6 +128,8 @@ public:
   sdk::Result<ExecHandle> exec(const std::string &reference, const ExecRequest &request,
                                const ExecIo &io);
   sdk::Result<sdk::ContainerStats> stats(const std::string &reference);
+  // The processes of a running container (top).
+  sdk::Result<ProcessTable> top(const std::string &reference);
   // The root filesystem as the container sees it: its init's root while it
   // runs (through an fd this service holds, opened only after the init's
   // start time proved the recorded pid still names it), the mounted

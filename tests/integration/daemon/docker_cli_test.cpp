@@ -203,5 +203,23 @@ print(errors or "ok")
   EXPECT_TRUE(mounts_under(root() / "containers").empty());
 }
 
+TEST_F(DockerApiTest, TopAndStatsShowARunningContainer) {
+  const auto started = docker({"run", "-d", "--name", "busy", "-m", "64m", kImage, "sleep", "100"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  track(started.out.substr(0, 64));
+  const auto top = docker({"top", "busy"});
+  EXPECT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_NE(top.out.find("sleep 100"), std::string::npos) << top.out;
+  const auto stats =
+      docker({"stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}", "busy"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_TRUE(stats.out.starts_with("busy 1 ")) << stats.out;
+  EXPECT_NE(stats.out.find("/ 64MiB"), std::string::npos) << stats.out;
+  ASSERT_EQ(docker({"stop", "-t", "0", "busy"}).exit_code, 0);
+  const auto stopped = docker({"top", "busy"});
+  EXPECT_EQ(stopped.exit_code, 1);
+  EXPECT_NE(stopped.err.find("not running"), std::string::npos) << stopped.err;
+}
+
 } // namespace
 } // namespace berth::testing

@@ -486,53 +486,6 @@ int run_inspect(Context &context, const strings &args) {
   return kExitOk;
 }
 
-struct ProcessRow {
-  strings cells;
-};
-
-std::string read_small(const std::string &file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-strings process_row(int pid) {
-  const auto proc = "/proc/" + std::to_string(pid);
-  const auto stat = read_small(proc + "/stat");
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) {
-    return {};
-  }
-  std::stringstream fields(stat.substr(close + 2));
-  std::string state;
-  std::string ppid;
-  fields >> state >> ppid;
-  std::string skip;
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  for (int field = 6; field < 14; ++field) {
-    fields >> skip;
-  }
-  fields >> utime >> stime;
-  std::string uid = "?";
-  std::stringstream status(read_small(proc + "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("Uid:")) {
-      std::stringstream(line.substr(4)) >> uid;
-    }
-  }
-  auto cmdline = read_small(proc + "/cmdline");
-  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-  const auto ticks = static_cast<unsigned long long>(::sysconf(_SC_CLK_TCK));
-  const auto seconds = (utime + stime) / (ticks == 0 ? 100 : ticks);
-  char time[32];
-  std::snprintf(time, sizeof time, "%02llu:%02llu:%02llu", seconds / 3600, (seconds / 60) % 60,
-                seconds % 60);
-  return {uid, std::to_string(pid), ppid, state, time, cmdline};
-}
-
 int run_top(Context &context, const strings &args) {
   po::options_description options("Top options");
   auto parsed = parse_command(context, args, "top CONTAINER", "Show a container's processes.",
@@ -544,15 +497,8 @@ int run_top(Context &context, const strings &args) {
     throw UsageError("name a container; see 'berth top --help'");
   }
   auto engine = context.open_engine();
-  const auto stats =
-      value_or_fail(service(*engine).stats(parsed.vm["container"].as<std::string>()));
-  std::vector<strings> rows;
-  for (int pid : stats.processes) {
-    if (auto row = process_row(pid); !row.empty()) {
-      rows.push_back(std::move(row));
-    }
-  }
-  print_table(std::cout, {"UID", "PID", "PPID", "STATE", "TIME", "CMD"}, rows);
+  const auto table = value_or_fail(service(*engine).top(parsed.vm["container"].as<std::string>()));
+  print_table(std::cout, table.titles, table.rows);
   return kExitOk;
 }
 
