@@ -67,7 +67,9 @@ TEST_F(DockerApiTest, DetachedContainerLivesThroughPsLogsInspectStopAndRm) {
   const auto stopped = docker({"stop", "-t", "1", "web"});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_EQ(docker({"ps", "-a", "--format", "{{.State}}"}).out, "exited\n");
-  EXPECT_EQ(docker({"rm", "web"}).exit_code, 0);
+  const auto pruned = docker({"container", "prune", "-f"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find(started.out.substr(0, 64)), std::string::npos) << pruned.out;
   EXPECT_TRUE(all_ids().empty());
 }
 

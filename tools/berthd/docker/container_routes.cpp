@@ -222,6 +222,14 @@ http::Response inspect(ApiContext &context, http::Request &request) {
   });
 }
 
+http::Response prune(ApiContext &context, http::Request &) {
+  return with_containers(context, [&](ContainerService &containers, EnginePool::Lease &) {
+    auto pruned = containers.prune();
+    return pruned.ok() ? json_response({{"ContainersDeleted", *pruned}, {"SpaceReclaimed", 0}})
+                       : docker_error(pruned.error());
+  });
+}
+
 } // namespace
 
 void add_container_routes(http::Router &router, ApiContext &context) {
@@ -229,6 +237,7 @@ void add_container_routes(http::Router &router, ApiContext &context) {
              {
                  {"POST", "/containers/create", create},
                  {"GET", "/containers/json", list},
+                 {"POST", "/containers/prune", prune},
                  {"GET", "/containers/{id}/json", inspect},
                  {"POST", "/containers/{id}/start", start},
                  {"POST", "/containers/{id}/stop", stop},
