@@ -1,6 +1,7 @@
 #include "cluster/api/credentials.hpp"
 
 #include "cluster/api/certificates.hpp"
+#include "util/private_dir.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -83,18 +84,9 @@ std::string base64(std::string_view data) {
 } // namespace
 
 void write_private_file(const fs::path &path, std::string_view content) {
-  const fs::path temporary = path.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    throw std::runtime_error(temporary.string() + ": cannot create");
-  }
-  const bool written =
-      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-      ::fsync(fd) == 0;
-  ::close(fd);
-  // rename: a crash leaves the old file or the new one, never half of one.
-  if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error(path.string() + ": cannot write");
+  // A crash leaves the old file or the new one, never half of one.
+  if (auto written = write_file_atomically(path, content, 0600, true); !written.ok()) {
+    throw std::runtime_error(written.error().describe() + ": cannot write the file");
   }
 }
 

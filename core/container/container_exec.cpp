@@ -145,4 +145,36 @@ sdk::Result<fs::path> ContainerService::filesystem_root(const std::string &refer
   return dir(current->record.id) / "rootfs";
 }
 
+template <class T>
+sdk::Result<T>
+ContainerService::with_root(const std::string &reference,
+                            const std::function<sdk::Result<T>(const fs::path &)> &use) {
+  const auto held = held_roots_.size();
+  auto root = filesystem_root(reference);
+  if (!root.ok()) {
+    return std::move(root).error();
+  }
+  auto result = use(*root);
+  held_roots_.resize(held);
+  return result;
+}
+
+sdk::Result<PathStat> ContainerService::stat_path(const std::string &reference,
+                                                  const std::string &path) {
+  return with_root<PathStat>(reference,
+                             [&](const fs::path &root) { return stat_in_root(root, path); });
+}
+
+sdk::Result<void> ContainerService::archive_out(const std::string &reference,
+                                                const std::string &path, const TarSink &sink) {
+  return with_root<void>(reference,
+                         [&](const fs::path &root) { return tar_from_root(root, path, sink); });
+}
+
+sdk::Result<void> ContainerService::archive_in(const std::string &reference,
+                                               const std::string &path, const fs::path &tar_file) {
+  return with_root<void>(
+      reference, [&](const fs::path &root) { return untar_into_root(tar_file, root, path); });
+}
+
 } // namespace berth

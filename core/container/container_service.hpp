@@ -4,6 +4,7 @@
 #pragma once
 
 #include "container/attach_client.hpp"
+#include "container/container_archive.hpp"
 #include "container/container_store.hpp"
 #include "container/json_log.hpp"
 #include "container/monitor.hpp"
@@ -135,6 +136,13 @@ public:
   // start time proved the recorded pid still names it), the mounted
   // snapshot otherwise.
   sdk::Result<std::filesystem::path> filesystem_root(const std::string &reference);
+  // docker cp through Docker's archive API (container/container_archive.hpp):
+  // a path's stat, the path as a tar, a tar unpacked into a directory.
+  sdk::Result<PathStat> stat_path(const std::string &reference, const std::string &path);
+  sdk::Result<void> archive_out(const std::string &reference, const std::string &path,
+                                const TarSink &sink);
+  sdk::Result<void> archive_in(const std::string &reference, const std::string &path,
+                               const std::filesystem::path &tar_file);
   // Removes every stopped container; their names.
   sdk::Result<std::vector<std::string>> prune();
 
@@ -172,6 +180,12 @@ public:
 private:
   int stop_signal_for(const ContainerRecord &record);
   sdk::Result<std::filesystem::path> running_root(const MonitorState &state);
+  // Runs use(root) with the container's root (see filesystem_root), closing
+  // afterwards the fd that kept a running one's reachable: a daemon's engine
+  // lives on, and must not keep one per call.
+  template <class T>
+  sdk::Result<T> with_root(const std::string &reference,
+                           const std::function<sdk::Result<T>(const std::filesystem::path &)> &use);
   [[nodiscard]] std::filesystem::path dir(const std::string &id) const;
   sdk::Result<ContainerView> view_of(const ContainerRecord &record);
   // The command a listing shows: entrypoint + cmd over the image's config,

@@ -1,6 +1,7 @@
 #include "container/monitor.hpp"
 
 #include "util/fd.hpp"
+#include "util/private_dir.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -19,21 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-sdk::Result<void> write_atomically(const fs::path &file, const std::string &text) {
-  const auto temporary = fs::path(file.string() + ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      return sdk::errno_error("write", temporary.string());
-    }
-  }
-  if (::rename(temporary.c_str(), file.c_str()) < 0) {
-    return sdk::errno_error("rename", file.string());
-  }
-  return {};
-}
 
 // sun_path holds 108 bytes; a directory fd under /proc/self/fd keeps any
 // container directory reachable whatever its length.
@@ -129,7 +115,7 @@ sdk::Result<MonitorConfig> read_monitor_config(const fs::path &dir) {
 }
 
 sdk::Result<void> write_monitor_config(const fs::path &dir, const MonitorConfig &config) {
-  return write_atomically(dir / monitor_files::kConfig, to_json(config).dump(2));
+  return write_file_atomically(dir / monitor_files::kConfig, to_json(config).dump(2), 0600, false);
 }
 
 json to_json(const MonitorState &s) {
@@ -193,7 +179,7 @@ std::optional<MonitorState> read_monitor_state(const fs::path &dir) {
 }
 
 sdk::Result<void> write_monitor_state(const fs::path &dir, const MonitorState &state) {
-  return write_atomically(dir / monitor_files::kState, to_json(state).dump());
+  return write_file_atomically(dir / monitor_files::kState, to_json(state).dump(), 0600, false);
 }
 
 namespace {

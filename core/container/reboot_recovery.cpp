@@ -3,6 +3,7 @@
 // the files they described survived, or the other way round. The first
 // command of each boot puts the two back in agreement.
 #include "container/container_service.hpp"
+#include "util/private_dir.hpp"
 
 #include "container/container_files.hpp"
 #include "network/network_service.hpp"
@@ -44,20 +45,8 @@ bool from_earlier_boot(const fs::path &path, std::int64_t booted_at) {
 // root/boot-id written so that it is on disk before anything else is: a
 // crash right after still finds the old id and reconciles again.
 void record_boot(const fs::path &file, const std::string &boot_id) {
-  const auto temporary = fs::path(file).concat(".tmp");
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return; // reconciled again next time: harmless
-  }
-  const std::string text = boot_id + "\n";
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (written) {
-    ::rename(temporary.c_str(), file.c_str());
-  } else {
-    ::unlink(temporary.c_str());
-  }
+  // Not written: reconciled again next time, which is harmless.
+  (void)write_file_atomically(file, boot_id + "\n", 0600, true);
 }
 
 } // namespace

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 
 namespace berth {
@@ -51,17 +52,16 @@ public:
 };
 
 struct LoggingState {
+  LoggingState() : sink(std::make_shared<spdlog::sinks::stderr_sink_mt>()) {
+    sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  }
   spdlog::sink_ptr sink;
-  spdlog::level::level_enum level = spdlog::level::info;
+  // Atomic: berthd's request threads read it while a new engine sets it.
+  std::atomic<spdlog::level::level_enum> level{spdlog::level::info};
 };
 
 LoggingState &state() {
-  static LoggingState instance = [] {
-    LoggingState s;
-    s.sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    s.sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
-    return s;
-  }();
+  static LoggingState instance;
   return instance;
 }
 

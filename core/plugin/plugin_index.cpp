@@ -1,5 +1,7 @@
 #include "plugin/plugin_index.hpp"
 
+#include "util/private_dir.hpp"
+
 #include "plugin/handshake.hpp"
 
 #include <berth/sdk/plugin_abi.h>
@@ -187,20 +189,9 @@ void PluginIndex::save() const {
                       {"abi", core_abi()},
                       {"toolchain", core_toolchain_tag()},
                       {"plugins", std::move(plugins)}};
-  const auto text = document.dump();
-  // A private temporary per process, renamed over the index: two commands
-  // saving at once each leave a whole file.
-  auto temporary = file_;
-  temporary += ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return;
-  }
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!written || ::rename(temporary.c_str(), file_.c_str()) != 0) {
-    ::unlink(temporary.c_str());
-  }
+  // Two commands (or two of berthd's threads) saving at once each leave a
+  // whole file.
+  (void)write_file_atomically(file_, document.dump(), 0600, false);
 }
 
 } // namespace berth

@@ -87,4 +87,25 @@ sdk::Result<void> make_private_database_file(const std::filesystem::path &file) 
   return {};
 }
 
+sdk::Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view text,
+                                        mode_t mode, bool sync) {
+  auto temporary = file;
+  temporary += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(::gettid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return sdk::errno_error("open", temporary.string());
+  }
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       (!sync || ::fsync(fd) == 0);
+  const int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(temporary.c_str(), file.c_str()) != 0) {
+    const auto failed = written ? sdk::errno_error("rename", file.string())
+                                : (errno = saved, sdk::errno_error("write", temporary.string()));
+    ::unlink(temporary.c_str());
+    return failed;
+  }
+  return {};
+}
+
 } // namespace berth

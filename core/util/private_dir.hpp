@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 
 namespace berth {
@@ -21,5 +22,11 @@ sdk::Result<std::optional<std::string>> make_private_dir(const std::filesystem::
 // Creates file if absent with 0600 and narrows it, and its SQLite -wal and
 // -shm companions, to 0600 (SQLite gives new companions the file's mode).
 sdk::Result<void> make_private_database_file(const std::filesystem::path &file);
+
+// Writes file whole or not at all: the text goes to a temporary beside it
+// (named for this process and thread, so that concurrent writers never share
+// one), created with mode, synced when sync, then renamed over file.
+sdk::Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view text,
+                                        mode_t mode, bool sync);
 
 } // namespace berth

@@ -4,9 +4,16 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 namespace berth::testing {
 namespace {
+
+std::string read_text(const std::filesystem::path &file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 TEST_F(DockerApiTest, NegotiatesApi141AndReportsTheEngine) {
   const auto version = docker({"version", "--format", "{{.Server.APIVersion}}"});
@@ -221,6 +228,34 @@ TEST_F(DockerApiTest, TopAndStatsShowARunningContainer) {
   const auto stopped = docker({"top", "busy"});
   EXPECT_EQ(stopped.exit_code, 1);
   EXPECT_NE(stopped.err.find("not running"), std::string::npos) << stopped.err;
+}
+
+TEST_F(DockerApiTest, CpCopiesBothWaysRunningOrStopped) {
+  const auto host = tmp().path() / "cp";
+  std::filesystem::create_directories(host / "src" / "sub");
+  std::ofstream(host / "src" / "a.txt") << "one\n";
+  std::ofstream(host / "src" / "sub" / "b.txt") << "two\n";
+  std::filesystem::create_symlink("a.txt", host / "src" / "link");
+  const auto started = docker(
+      {"run", "-d", "--name", "c1", kImage, "sh", "-c", "echo inside > /f && exec sleep 100"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  track(started.out.substr(0, 64));
+  ASSERT_TRUE(eventually([&] {
+    return docker({"cp", "c1:/f", (host / "f").string()}).exit_code == 0;
+  }));
+  EXPECT_EQ(read_text(host / "f"), "inside\n");
+  const auto in = docker({"cp", (host / "src").string(), "c1:/tmp/"});
+  EXPECT_EQ(in.exit_code, 0) << in.err;
+  EXPECT_EQ(berth({"exec", "c1", "cat", "/tmp/src/sub/b.txt"}).out, "two\n");
+  EXPECT_EQ(berth({"exec", "c1", "readlink", "/tmp/src/link"}).out, "a.txt\n");
+  const auto missing = docker({"cp", "c1:/no-such", (host / "x").string()});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("No such container:path"), std::string::npos) << missing.err;
+  ASSERT_EQ(docker({"stop", "-t", "0", "c1"}).exit_code, 0);
+  const auto back = docker({"cp", "c1:/tmp/src", (host / "back").string()});
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(read_text(host / "back" / "sub" / "b.txt"), "two\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(host / "back" / "link"));
 }
 
 } // namespace

@@ -78,6 +78,7 @@ void add_image_routes(http::Router &router, ApiContext &context);
 void add_network_routes(http::Router &router, ApiContext &context);
 void add_volume_routes(http::Router &router, ApiContext &context);
 void add_stats_routes(http::Router &router, ApiContext &context);
+void add_archive_routes(http::Router &router, ApiContext &context);
 
 // {"k": "v"} as a map; values that are not strings as their JSON; null or
 // anything but an object as an empty map (Go clients send null).

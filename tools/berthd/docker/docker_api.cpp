@@ -25,6 +25,7 @@ DockerApi::DockerApi(EnginePool &engines, std::string berth_version)
   add_network_routes(router_, context_);
   add_volume_routes(router_, context_);
   add_stats_routes(router_, context_);
+  add_archive_routes(router_, context_);
 }
 
 http::Response DockerApi::handle(http::Request &request) {
