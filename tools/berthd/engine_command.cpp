@@ -109,6 +109,17 @@ sdk::Result<EngineOptions> engine_options(const EngineFlags &flags) {
   return options;
 }
 
+// `berth --root ROOT [--stack FILE]` beside berthd, on the engine's root and
+// stack.
+std::vector<std::string> berth_command(const EngineOptions &options, const fs::path &root) {
+  std::vector<std::string> command{(options.helper_dir / "berth").string(), "--root",
+                                   root.string()};
+  if (const auto stack = choose_stack_file(options)) {
+    command.insert(command.end(), {"--stack", fs::absolute(*stack).string()});
+  }
+  return command;
+}
+
 // Listens on each socket, root:group 0660 in a directory others may cross.
 sdk::Result<void> listen_all(http::Server &server, const std::vector<fs::path> &paths, gid_t gid) {
   for (const auto &path : paths) {
@@ -142,11 +153,12 @@ int serve(const EngineFlags &flags, const std::vector<fs::path> &paths) {
   ::mallopt(M_ARENA_MAX, 2);
   const sigset_t signals = block_stop_signals();
   EnginePool engines(*options);
-  if (auto checked = engines.check(); !checked.ok()) {
-    std::cerr << "berthd engine: " << checked.error().describe() << "\n";
+  auto root = engines.check();
+  if (!root.ok()) {
+    std::cerr << "berthd engine: " << root.error().describe() << "\n";
     return 1;
   }
-  DockerApi api(engines, BERTH_VERSION);
+  DockerApi api(engines, BERTH_VERSION, berth_command(*options, *root));
   const auto logger = make_logger("berthd");
   http::Server server([&api, &logger](http::Request &request) {
     if (logger->enabled(sdk::LogLevel::debug)) {

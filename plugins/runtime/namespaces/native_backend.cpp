@@ -705,11 +705,17 @@ sdk::Result<int> NativeBackend::exec(const std::string &id, const nlohmann::json
     if (auto placed = cloned.in_cgroup ? sdk::Result<void>() : cgroup.add_to_unified(child);
         !placed.ok()) {
       ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
       return std::move(placed).error();
     }
     (void)!::write(go->write.get(), "g", 1);
     go->write.reset();
     if (auto outcome = read_child_report(report->read.get(), false, id); !outcome.ok()) {
+      // It reported and exits. Reaped here (the caller is its subreaper):
+      // a zombie in the container's PID namespace whose parent is outside
+      // keeps the namespace's init from ever finishing its exit, so the
+      // container could no longer be stopped.
+      ::waitpid(child, nullptr, 0);
       return std::move(outcome).error();
     }
     return child;

@@ -76,6 +76,18 @@ TEST_F(ContainerExit, AFileThatCannotBeExecutedIs126) {
       << done.err;
 }
 
+// The failed exec's process is reaped: left a zombie whose parent is
+// outside the container's PID namespace, it kept the container's init from
+// finishing its exit, and stop timed out (this suite, a subreaper that
+// reaps late, is where that showed).
+TEST_F(ContainerExit, AFailedExecIs127AndLeavesTheContainerStoppable) {
+  const auto id = run_detached({kImage, "sleep", "100"});
+  const auto missing = berth({"exec", id, "no-such-program"});
+  EXPECT_EQ(missing.exit_code, 127) << missing.err;
+  const auto stopped = berth({"stop", "-t", "0", id});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+}
+
 TEST_F(ContainerExit, AMissingImageIs125) {
   const auto done = berth({"run", "no-such-image:1", "true"});
   EXPECT_EQ(done.exit_code, 125);

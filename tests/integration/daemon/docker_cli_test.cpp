@@ -258,5 +258,40 @@ TEST_F(DockerApiTest, CpCopiesBothWaysRunningOrStopped) {
   EXPECT_TRUE(std::filesystem::is_symlink(host / "back" / "link"));
 }
 
+TEST_F(DockerApiTest, ExecRunsInTheContainerWithItsStreamsAndExitCode) {
+  const auto started = docker({"run", "-d", "--name", "c1", kImage, "sleep", "100"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  track(started.out.substr(0, 64));
+  const auto hello = docker({"exec", "c1", "sh", "-c", "echo out; echo err >&2"});
+  EXPECT_EQ(hello.exit_code, 0) << hello.err;
+  EXPECT_EQ(hello.out, "out\n");
+  EXPECT_EQ(hello.err, "err\n");
+  EXPECT_EQ(docker({"exec", "c1", "sh", "-c", "exit 3"}).exit_code, 3);
+  EXPECT_EQ(docker({"exec", "-e", "K=V", "-w", "/tmp", "c1", "sh", "-c", "echo $K $(pwd)"}).out,
+            "V /tmp\n");
+  const auto piped =
+      run_process({"/bin/sh", "-c", "printf 'a\\nb\\n' | /usr/bin/docker exec -i c1 wc -l"},
+                  {{"DOCKER_HOST", "unix://" + socket().string()},
+                   {"DOCKER_CONFIG", (tmp().path() / "docker-config").string()}});
+  EXPECT_EQ(piped.out, "2\n") << piped.err;
+  const auto terminal =
+      run_process({"/usr/bin/script", "-qec", "/usr/bin/docker exec -it c1 tty", "/dev/null"},
+                  {{"DOCKER_HOST", "unix://" + socket().string()},
+                   {"DOCKER_CONFIG", (tmp().path() / "docker-config").string()}});
+  EXPECT_EQ(terminal.exit_code, 0) << terminal.out << terminal.err;
+  EXPECT_NE(terminal.out.find("/dev/pts/"), std::string::npos) << terminal.out;
+  const auto missing = docker({"exec", "c1", "no-such-program"});
+  EXPECT_EQ(missing.exit_code, 127) << missing.err;
+  EXPECT_NE(missing.err.find("no-such-program"), std::string::npos) << missing.err;
+  EXPECT_EQ(docker({"exec", "-d", "c1", "touch", "/tmp/detached"}).exit_code, 0);
+  EXPECT_TRUE(eventually([&] {
+    return berth({"exec", "c1", "test", "-e", "/tmp/detached"}).exit_code == 0;
+  }));
+  ASSERT_EQ(docker({"stop", "-t", "0", "c1"}).exit_code, 0);
+  const auto stopped = docker({"exec", "c1", "true"});
+  EXPECT_EQ(stopped.exit_code, 1);
+  EXPECT_NE(stopped.err.find("is not running"), std::string::npos) << stopped.err;
+}
+
 } // namespace
 } // namespace berth::testing

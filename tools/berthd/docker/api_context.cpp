@@ -52,6 +52,12 @@ std::map<std::string, std::string> string_map(const nlohmann::json &object) {
   return map;
 }
 
+std::vector<std::string> string_list(const nlohmann::json &object, const char *key) {
+  const auto found = object.find(key);
+  return found == object.end() || found->is_null() ? std::vector<std::string>{}
+                                                   : found->get<std::vector<std::string>>();
+}
+
 nlohmann::json request_json(const http::Request &request) {
   return nlohmann::json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
 }

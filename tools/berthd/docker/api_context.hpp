@@ -3,6 +3,7 @@
 #pragma once
 
 #include "docker/engine_pool.hpp"
+#include "docker/exec_store.hpp"
 #include "docker/start_rendezvous.hpp"
 
 #include "http/message.hpp"
@@ -24,7 +25,11 @@ inline constexpr const char *kMinApiVersion = "1.24";
 struct ApiContext {
   EnginePool &engines;
   StartRendezvous &starts;
+  ExecStore &execs;
   std::string berth_version;
+  // `berth --root ROOT [--stack FILE]`: the CLI on this daemon's root, which
+  // runs each exec in a process of its own.
+  std::vector<std::string> berth_command;
 };
 
 // 200 (or status) with a JSON body.
@@ -79,10 +84,15 @@ void add_network_routes(http::Router &router, ApiContext &context);
 void add_volume_routes(http::Router &router, ApiContext &context);
 void add_stats_routes(http::Router &router, ApiContext &context);
 void add_archive_routes(http::Router &router, ApiContext &context);
+void add_exec_routes(http::Router &router, ApiContext &context);
 
 // {"k": "v"} as a map; values that are not strings as their JSON; null or
 // anything but an object as an empty map (Go clients send null).
 std::map<std::string, std::string> string_map(const nlohmann::json &object);
+
+// A list of strings, or empty when absent or null; throws json::type_error
+// for anything else.
+std::vector<std::string> string_list(const nlohmann::json &object, const char *key);
 
 // The JSON body of a request; a malformed one is discarded (is_discarded()).
 nlohmann::json request_json(const http::Request &request);

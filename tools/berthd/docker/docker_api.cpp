@@ -16,8 +16,9 @@ std::string strip_version(const std::string &path) {
   return slash == std::string::npos ? "/" : path.substr(slash);
 }
 
-DockerApi::DockerApi(EnginePool &engines, std::string berth_version)
-    : context_{engines, starts_, std::move(berth_version)} {
+DockerApi::DockerApi(EnginePool &engines, std::string berth_version,
+                     std::vector<std::string> berth_command)
+    : context_{engines, starts_, execs_, std::move(berth_version), std::move(berth_command)} {
   add_system_routes(router_, context_);
   add_container_routes(router_, context_);
   add_attach_routes(router_, context_);
@@ -26,6 +27,7 @@ DockerApi::DockerApi(EnginePool &engines, std::string berth_version)
   add_volume_routes(router_, context_);
   add_stats_routes(router_, context_);
   add_archive_routes(router_, context_);
+  add_exec_routes(router_, context_);
 }
 
 http::Response DockerApi::handle(http::Request &request) {

@@ -8,12 +8,14 @@
 #include "http/router.hpp"
 
 #include <string>
+#include <vector>
 
 namespace berth::berthd {
 
 class DockerApi {
 public:
-  DockerApi(EnginePool &engines, std::string berth_version);
+  // berth_command: `berth --root ROOT [--stack FILE]` (see ApiContext).
+  DockerApi(EnginePool &engines, std::string berth_version, std::vector<std::string> berth_command);
   DockerApi(const DockerApi &) = delete;
   DockerApi &operator=(const DockerApi &) = delete;
   DockerApi(DockerApi &&) = delete;
@@ -24,6 +26,7 @@ public:
 
 private:
   StartRendezvous starts_;
+  ExecStore execs_;
   ApiContext context_;
   http::Router router_;
 };

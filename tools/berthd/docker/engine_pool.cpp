@@ -38,12 +38,12 @@ sdk::Result<EnginePool::Lease> EnginePool::borrow() {
   return Lease(*this, std::move(opened.engine));
 }
 
-sdk::Result<void> EnginePool::check() {
+sdk::Result<std::filesystem::path> EnginePool::check() {
   auto lease = borrow();
   if (!lease.ok()) {
     return std::move(lease).error();
   }
-  return {};
+  return (*lease)->root();
 }
 
 void EnginePool::give_back(std::unique_ptr<Engine> engine) {

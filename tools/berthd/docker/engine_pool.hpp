@@ -39,8 +39,9 @@ public:
 
   // An idle engine, or a new one; fails when the stack cannot be used.
   sdk::Result<Lease> borrow();
-  // Opens the first engine, so that a broken stack stops berthd at start.
-  sdk::Result<void> check();
+  // Opens the first engine, so that a broken stack stops berthd at start;
+  // the state root it uses.
+  sdk::Result<std::filesystem::path> check();
 
 private:
   void give_back(std::unique_ptr<Engine> engine);
