@@ -73,6 +73,8 @@ TEST_F(ComposeTest, UpServesThroughTheVolumeAndPortAndDownLeavesNothing) {
   EXPECT_NE(ps.out.find("demo_web_1"), std::string::npos) << ps.out;
   EXPECT_NE(ps.out.find("0.0.0.0:18080->8080/tcp"), std::string::npos) << ps.out;
   EXPECT_TRUE(eventually([] { return page() == "hello\n"; })) << page();
+  const auto exec = compose({"exec", "-T", "db", "cat", "/data/index.html"});
+  EXPECT_EQ(exec.out, "hello\n") << exec.err;
   const auto logs = compose({"logs", "db"});
   EXPECT_NE(logs.out.find("db-ready"), std::string::npos) << logs.out << logs.err;
   // Compose checks the network's aliases: the short id must be among them,
