@@ -1,10 +1,10 @@
 #include "cluster/api/credentials.hpp"
 
 #include "cluster/api/certificates.hpp"
+#include "http/base64.hpp"
 #include "util/private_dir.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <fcntl.h>
@@ -72,15 +72,6 @@ void ensure_private_dir(const fs::path &dir) {
   }
 }
 
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                                      reinterpret_cast<const unsigned char *>(data.data()),
-                                      static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
-
 } // namespace
 
 void write_private_file(const fs::path &path, std::string_view content) {
@@ -119,7 +110,7 @@ Credentials ensure_credentials(const fs::path &data_dir,
 
 fs::path write_kubeconfig(const fs::path &data_dir, const Credentials &credentials,
                           const std::string &server_url) {
-  const std::string ca = base64(read_whole(credentials.ca_certificate));
+  const std::string ca = http::base64_encode(read_whole(credentials.ca_certificate));
   std::ostringstream yaml;
   yaml << "apiVersion: v1\n"
        << "kind: Config\n"

@@ -1,6 +1,5 @@
 #include "cluster/api/protobuf_body.hpp"
-
-#include <openssl/evp.h>
+#include "http/base64.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -85,15 +84,6 @@ void for_each_field(std::string_view message, const std::function<void(const Fie
   }
 }
 
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                                      reinterpret_cast<const unsigned char *>(data.data()),
-                                      static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
-
 // A map<string, string|bytes> entry: key = 1, value = 2.
 void add_map_entry(json &map, std::string_view entry, bool bytes_value) {
   std::string key;
@@ -105,7 +95,7 @@ void add_map_entry(json &map, std::string_view entry, bool bytes_value) {
       value = field.bytes;
     }
   });
-  map[key] = bytes_value ? base64(value) : value;
+  map[key] = bytes_value ? http::base64_encode(value) : value;
 }
 
 void set_string(json &object, const char *name, std::string_view value) {

@@ -1,8 +1,7 @@
 #include "cluster/api/resources.hpp"
 
 #include "cluster/api/object_meta.hpp"
-
-#include <openssl/evp.h>
+#include "http/base64.hpp"
 
 #include <cctype>
 #include <regex>
@@ -37,15 +36,6 @@ TableColumn age_column() {
 std::size_t size_of(const json &object, const char *field) {
   const auto found = object.find(field);
   return found != object.end() && found->is_object() ? found->size() : 0;
-}
-
-std::string base64(const std::string &data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                                      reinterpret_cast<const unsigned char *>(data.data()),
-                                      static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
 }
 
 // data-like maps: an object of strings whose keys are valid config keys.
@@ -154,7 +144,7 @@ ResourceInfo secrets() {
     // never stored, as in Kubernetes.
     if (object.contains("stringData") && object["stringData"].is_object()) {
       for (const auto &[key, value] : object["stringData"].items()) {
-        object["data"][key] = base64(value.get<std::string>());
+        object["data"][key] = http::base64_encode(value.get<std::string>());
       }
     }
     object.erase("stringData");

@@ -3,8 +3,8 @@
 // Go's file mode bits); GET streams the path as a tar; PUT unpacks a tar
 // into a directory.
 #include "docker/api_context.hpp"
+#include "http/base64.hpp"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -34,15 +34,6 @@ std::uint32_t go_file_mode(std::uint32_t mode) {
   return go;
 }
 
-std::string base64(const std::string &data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                                      reinterpret_cast<const unsigned char *>(data.data()),
-                                      static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
-
 std::string utc_time(std::int64_t seconds) {
   const auto when = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -58,7 +49,7 @@ std::pair<std::string, std::string> stat_header(const PathStat &stat) {
                   {"mode", go_file_mode(stat.mode)},
                   {"mtime", utc_time(stat.mtime)},
                   {"linkTarget", stat.link_target}};
-  return {"X-Docker-Container-Path-Stat", base64(body.dump())};
+  return {"X-Docker-Container-Path-Stat", http::base64_encode(body.dump())};
 }
 
 // 404 for a path that is not there, as Docker answers (the CLI says "Could
