@@ -610,6 +610,7 @@ int shim_main(const fs::path &dir, int ready) {
     return fail(sdk::make_error(sdk::Errc::io, "unreadable config.json", config->bundle.string()));
   }
   const auto on_exit = config->on_exit;
+  const auto held_ports = config->held_fds;
   const bool network = config->network;
   const auto engine_root = config->engine_root;
   const auto id = config->id;
@@ -620,9 +621,13 @@ int shim_main(const fs::path &dir, int ready) {
     code = monitor.run();
   }
   // Before the lock goes: whoever waits for it (stop, rm, start) finds the
-  // network released.
+  // network released, and the published ports free (a restart binds them
+  // again at once; left to this process's exit, they were still bound then).
   if (network) {
     (void)NetworkService::for_monitor(engine_root)->teardown(id);
+  }
+  for (const int fd : held_ports) {
+    ::close(fd);
   }
   lock.reset();
   run_on_exit(on_exit);

@@ -32,6 +32,19 @@ TEST_F(NetworkPorts, PublishedPortAnswersOnTheHostLoopback) {
   EXPECT_NE(got.reply.find("hello-loopback"), std::string::npos) << got.reply;
 }
 
+// The monitor frees its published ports before it lets go of its lock: a
+// restart (which waits for that lock) binds them again at once. They used
+// to stay bound until the monitor's process exited, and a restart under
+// load failed with "host port ... is already in use".
+TEST_F(NetworkPorts, RestartsBindThePublishedPortAgainEveryTime) {
+  const auto id = start_sleeper({"-p", "18081:80"});
+  for (int round = 0; round < 10; ++round) {
+    const auto restarted = berth({"restart", "-t", "0", id});
+    ASSERT_EQ(restarted.exit_code, 0) << "round " << round << ": " << restarted.err;
+  }
+  EXPECT_EQ(inspect(id)["State"]["Status"], "running");
+}
+
 TEST_F(NetworkPorts, PublishedPortAnswersFromAnotherHost) {
   start_web({"-p", "18081:80"}, "hello-outside");
   ASSERT_FALSE(HasFailure()) << "setup failed; see above";

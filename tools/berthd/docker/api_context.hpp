@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,9 @@ inline constexpr const char *kMinApiVersion = "1.24";
 struct ApiContext {
   EnginePool &engines;
   StartRendezvous &starts;
-  ExecStore &execs;
+  // Shared with the threads that reap detached execs, which may outlive a
+  // stopping daemon's API.
+  std::shared_ptr<ExecStore> execs;
   std::string berth_version;
   // `berth --root ROOT [--stack FILE]`: the CLI on this daemon's root, which
   // runs each exec in a process of its own.

@@ -18,7 +18,8 @@ std::string strip_version(const std::string &path) {
 
 DockerApi::DockerApi(EnginePool &engines, std::string berth_version,
                      std::vector<std::string> berth_command)
-    : context_{engines, starts_, execs_, std::move(berth_version), std::move(berth_command)} {
+    : context_{engines, starts_, std::make_shared<ExecStore>(), std::move(berth_version),
+               std::move(berth_command)} {
   add_system_routes(router_, context_);
   add_container_routes(router_, context_);
   add_attach_routes(router_, context_);

@@ -26,7 +26,6 @@ public:
 
 private:
   StartRendezvous starts_;
-  ExecStore execs_;
   ApiContext context_;
   http::Router router_;
 };

@@ -154,6 +154,13 @@ void relay_exec(Helper &helper, http::RawConnection &client, bool tty) {
   }
 }
 
+// Reaps the helper on a thread of its own and records its exit code.
+void record_exit_later(ApiContext &context, const std::string &id, pid_t pid) {
+  std::thread([execs = context.execs, id, pid] {
+    execs->set_exited(id, wait_exit_code(pid));
+  }).detach();
+}
+
 http::Response create(ApiContext &context, http::Request &request) {
   const auto body = request_json(request);
   if (!body.is_object() || !body.value("Cmd", json()).is_array() || body["Cmd"].empty()) {
@@ -185,30 +192,28 @@ http::Response create(ApiContext &context, http::Request &request) {
     config.attach_stdin = body.value("AttachStdin", json(false)) == json(true);
     config.attach_stdout = body.value("AttachStdout", json(true)) != json(false);
     config.attach_stderr = body.value("AttachStderr", json(true)) != json(false);
-    return json_response({{"Id", context.execs.add(std::move(config))}}, 201);
+    return json_response({{"Id", context.execs->add(std::move(config))}}, 201);
   });
 }
 
 http::Response start(ApiContext &context, http::Request &request) {
   const auto id = request.param("id");
-  const auto instance = context.execs.get(id);
+  const auto instance = context.execs->get(id);
   if (!instance) {
     return docker_error(404, "No such exec instance: " + id);
   }
   const bool detached = request_json(request).value("Detach", json(false)) == json(true);
-  if (!context.execs.start(id)) {
+  if (!context.execs->start(id)) {
     return docker_error(409, "exec instance " + id + " has already been started");
   }
   auto helper = spawn_helper(context, instance->config, detached);
   if (!helper.ok()) {
-    context.execs.set_exited(id, 126);
+    context.execs->set_exited(id, 126);
     return docker_error(helper.error());
   }
-  context.execs.set_running(id, helper->pid);
+  context.execs->set_running(id, helper->pid);
   if (detached) {
-    std::thread([&context, id, pid = helper->pid] {
-      context.execs.set_exited(id, wait_exit_code(pid));
-    }).detach();
+    record_exit_later(context, id, helper->pid);
     return empty_response(200);
   }
   http::Response response;
@@ -218,13 +223,18 @@ http::Response start(ApiContext &context, http::Request &request) {
        shared = std::make_shared<Helper>(std::move(helper).value())](http::RawConnection &client) {
         relay_exec(*shared, client, tty);
         shared->in.reset();
-        context.execs.set_exited(id, wait_exit_code(shared->pid));
+        if (client.stopping()) { // berthd stops: its threads must not wait for the exec
+          record_exit_later(context, id, shared->pid);
+          return;
+        }
+        // The client reads the exit code right after the stream ends.
+        context.execs->set_exited(id, wait_exit_code(shared->pid));
       };
   return response;
 }
 
 http::Response inspect(ApiContext &context, http::Request &request) {
-  const auto instance = context.execs.get(request.param("id"));
+  const auto instance = context.execs->get(request.param("id"));
   if (!instance) {
     return docker_error(404, "No such exec instance: " + request.param("id"));
   }
